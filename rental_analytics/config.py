@@ -1,0 +1,107 @@
+"""Typed settings, read from the environment (locally) or Glue job arguments (in AWS).
+
+Nothing here reads a clock or holds a host, bucket or password: local values come from the
+files `rentals up` writes under ``$RENTALS_HOME``, AWS values from job arguments and
+Secrets Manager (see glue_jobs/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+DOMAINS = ("apartments", "vehicle_rentals")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def validate_identifier(name: str, what: str = "identifier") -> str:
+    """Return ``name`` if it is a plain lowercase SQL identifier, else raise."""
+    if not _IDENTIFIER.match(name or ""):
+        raise ConfigError(f"invalid {what} {name!r}: expected [a-z_][a-z0-9_]*")
+    return name
+
+
+def parse_run_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"invalid run date {value!r}: expected YYYY-MM-DD") from None
+
+
+def default_home() -> Path:
+    env = os.environ.get("RENTALS_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (Path(__file__).resolve().parent.parent / ".rentals").resolve()
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    database: str
+
+    def __str__(self) -> str:  # never print the password
+        return f"{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    lake_root: str
+    landing_root: str
+    bookmarks_root: str
+    source: DatabaseSettings
+    warehouse: DatabaseSettings
+    source_jdbc_driver: str = "org.mariadb.jdbc.Driver"
+    source_jdbc_jars: tuple[str, ...] = ("/usr/share/java/mariadb-java-client.jar",)
+    bookings_lookback_days: int = 30
+    spark_master: str = "local[2]"
+
+    @property
+    def source_jdbc_url(self) -> str:
+        # jdbc:mysql:// with the MariaDB driver: with jdbc:mariadb:// Spark 3.5 quotes
+        # identifiers with '"', which MariaDB reads as string literals.
+        s = self.source
+        return f"jdbc:mysql://{s.host}:{s.port}/{s.database}?permitMysqlScheme&useUnicode=true"
+
+    @classmethod
+    def local(cls, home: Path | None = None) -> Settings:
+        """Settings of a local home, from the stack file that `rentals up` writes."""
+        home = home or default_home()
+        stack_file = home / "stack.json"
+        if not stack_file.exists():
+            raise ConfigError(f"no local stack in {home}: run `rentals up` first")
+        stack = json.loads(stack_file.read_text())
+        secrets = json.loads((home / "secrets.json").read_text())
+        return cls(
+            home=home,
+            lake_root=str(home / "lake"),
+            landing_root=str(home / "landing"),
+            bookmarks_root=str(home / "bookmarks"),
+            source=DatabaseSettings(
+                host="127.0.0.1",
+                port=int(stack["mariadb_port"]),
+                user="rentals",
+                password=secrets["mariadb_password"],
+                database="rental_db",
+            ),
+            warehouse=DatabaseSettings(
+                host="127.0.0.1",
+                port=int(stack["postgres_port"]),
+                user="rentals",
+                password=secrets["postgres_password"],
+                database="warehouse",
+            ),
+            bookings_lookback_days=int(os.environ.get("RENTALS_BOOKINGS_LOOKBACK_DAYS", "30")),
+        )

@@ -1,0 +1,1 @@
+"""The local stack: private MariaDB and PostgreSQL per home, data generator, CSV import."""

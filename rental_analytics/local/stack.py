@@ -1,0 +1,279 @@
+"""Private MariaDB (in place of Aurora MySQL) and PostgreSQL (in place of Redshift) per home.
+
+Everything lives under ``$RENTALS_HOME``: data directories, logs, pid files, the chosen
+ports (``stack.json``) and generated passwords (``secrets.json``, mode 0600). Ports are
+chosen per home when it is first started, so two homes run side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+
+PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_SERVICE_USER = "postgres"
+_START_TIMEOUT_S = 60
+
+
+class StackError(RuntimeError):
+    """The local stack could not be started or reached; the message says why."""
+
+
+@dataclass(frozen=True)
+class StackStatus:
+    mariadb_port: int
+    postgres_port: int
+    mariadb_running: bool
+    postgres_running: bool
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick_port(home: Path, salt: str, taken: set[int]) -> int:
+    """A port derived from the home path (stable across restarts), probed until free."""
+    seed = int(hashlib.sha256(f"{home}:{salt}".encode()).hexdigest(), 16)
+    for i in range(200):
+        port = 20000 + (seed + i * 7919) % 30000
+        if port not in taken and _port_free(port):
+            return port
+    raise StackError("no free port found for the local stack")
+
+
+def _pid_alive(pid_file: Path) -> int | None:
+    try:
+        # postmaster.pid holds the pid on its first line, then more.
+        pid = int(pid_file.read_text().split()[0])
+        os.kill(pid, 0)
+    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+def _wait_for(check, what: str, log: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            check()
+            return
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            last = exc
+            time.sleep(0.2)
+    tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+    raise StackError(f"{what} did not become ready: {last}\n--- {log} ---\n{tail}")
+
+
+class LocalStack:
+    """Start, stop and describe the private databases of one home."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.stack_file = home / "stack.json"
+        self.secrets_file = home / "secrets.json"
+        self.mariadb_dir = home / "mariadb"
+        self.postgres_dir = home / "postgres"
+
+    # -- configuration -------------------------------------------------------------
+    def _load_or_create_config(self) -> tuple[dict, dict]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if self.stack_file.exists():
+            stack = json.loads(self.stack_file.read_text())
+        else:
+            m = _pick_port(self.home, "mariadb", set())
+            p = _pick_port(self.home, "postgres", {m})
+            stack = {"mariadb_port": m, "postgres_port": p}
+            self.stack_file.write_text(json.dumps(stack, indent=2) + "\n")
+        if self.secrets_file.exists():
+            creds = json.loads(self.secrets_file.read_text())
+        else:
+            creds = {
+                "mariadb_password": secrets.token_urlsafe(18),
+                "postgres_password": secrets.token_urlsafe(18),
+            }
+            fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(creds, fh)
+        return stack, creds
+
+    # -- MariaDB -----------------------------------------------------------------------
+    @property
+    def _mariadb_socket(self) -> Path:
+        return self.mariadb_dir / "mysqld.sock"
+
+    def _mariadb_root(self) -> pymysql.Connection:
+        return pymysql.connect(unix_socket=str(self._mariadb_socket), user="root", connect_timeout=2)
+
+    def _start_mariadb(self, port: int, password: str) -> None:
+        data = self.mariadb_dir / "data"
+        log = self.mariadb_dir / "mariadb.log"
+        pid_file = self.mariadb_dir / "mariadb.pid"
+        if len(str(self._mariadb_socket)) > 100:
+            raise StackError(f"RENTALS_HOME path too long for a unix socket: {self.home}")
+        if _pid_alive(pid_file):
+            return
+        self.mariadb_dir.mkdir(parents=True, exist_ok=True)
+        user = ["--user=root"] if os.geteuid() == 0 else []
+        if not (data / "mysql").exists():
+            shutil.rmtree(data, ignore_errors=True)
+            subprocess.run(
+                ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user,
+                 "--auth-root-authentication-method=socket", "--skip-test-db"],
+                check=True, capture_output=True,
+            )  # fmt: skip
+        with open(log, "ab") as log_fh:
+            subprocess.Popen(
+                ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={self._mariadb_socket}",
+                 f"--port={port}", "--bind-address=127.0.0.1", f"--pid-file={pid_file}",
+                 f"--log-error={log}", "--local-infile=1", "--skip-log-bin",
+                 "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
+                 "--innodb-buffer-pool-size=256M", "--default-time-zone=+00:00", *user],
+                stdout=log_fh, stderr=log_fh, stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        _wait_for(lambda: self._mariadb_root().close(), "MariaDB", log)
+        conn = self._mariadb_root()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("create database if not exists rental_db character set utf8mb4")
+                for host in ("127.0.0.1", "localhost"):
+                    cur.execute("create user if not exists 'rentals'@%s identified by %s", (host, password))
+                    cur.execute("alter user 'rentals'@%s identified by %s", (host, password))
+                    cur.execute("grant all privileges on rental_db.* to 'rentals'@%s", (host,))
+            conn.commit()
+        finally:
+            conn.close()
+
+    def _stop_mariadb(self) -> None:
+        _stop_pid(self.mariadb_dir / "mariadb.pid")
+
+    # -- PostgreSQL --------------------------------------------------------------------
+    def _pg_cmd(self, *args: str) -> list[str]:
+        # PostgreSQL refuses to run as root: drop to the packaged service user.
+        if os.geteuid() == 0:
+            return ["runuser", "-u", PG_SERVICE_USER, "--", *args]
+        return list(args)
+
+    def _pg_owner(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam(PG_SERVICE_USER)
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def _start_postgres(self, port: int, password: str) -> None:
+        data = self.postgres_dir / "data"
+        log = self.postgres_dir / "postgres.log"
+        self.postgres_dir.mkdir(parents=True, exist_ok=True)
+        self._pg_owner(self.postgres_dir)
+        if _pid_alive(data / "postmaster.pid"):
+            return
+        if not (data / "PG_VERSION").exists():
+            shutil.rmtree(data, ignore_errors=True)
+            pwfile = self.postgres_dir / "pwfile"
+            pwfile.write_text(password + "\n")
+            self._pg_owner(pwfile)
+            try:
+                proc = subprocess.run(
+                    self._pg_cmd(str(PG_BIN / "initdb"), "-D", str(data), "-U", "rentals",
+                                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
+                                 "--locale=C.UTF-8"),
+                    capture_output=True, text=True,
+                )  # fmt: skip
+            finally:
+                pwfile.unlink(missing_ok=True)
+            if proc.returncode != 0:
+                raise StackError(
+                    f"initdb failed (is {self.home} traversable by user {PG_SERVICE_USER}?):\n"
+                    f"{proc.stderr[-2000:]}"
+                )
+        opts = (
+            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
+            "-c timezone=UTC -c shared_buffers=256MB -c max_connections=50 "
+            "-c work_mem=64MB -c maintenance_work_mem=128MB"
+        )
+        proc = subprocess.run(
+            self._pg_cmd(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts,
+                         "-w", "-t", str(_START_TIMEOUT_S), "start"),
+            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise StackError(f"PostgreSQL did not start: {proc.stderr}\n{tail}")
+        import psycopg
+
+        def check() -> None:
+            psycopg.connect(
+                host="127.0.0.1", port=port, user="rentals", password=password,
+                dbname="postgres", connect_timeout=2,
+            ).close()  # fmt: skip
+
+        _wait_for(check, "PostgreSQL", log)
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="rentals", password=password, dbname="postgres",
+            autocommit=True,
+        ) as conn:  # fmt: skip
+            if not conn.execute("select 1 from pg_database where datname = 'warehouse'").fetchone():
+                conn.execute("create database warehouse")
+
+    def _stop_postgres(self) -> None:
+        data = self.postgres_dir / "data"
+        if not _pid_alive(data / "postmaster.pid"):
+            return
+        subprocess.run(
+            self._pg_cmd(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
+            capture_output=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    # -- public ------------------------------------------------------------------------
+    def up(self) -> StackStatus:
+        stack, creds = self._load_or_create_config()
+        self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
+        self._start_postgres(stack["postgres_port"], creds["postgres_password"])
+        return self.status()
+
+    def down(self) -> None:
+        self._stop_mariadb()
+        self._stop_postgres()
+
+    def status(self) -> StackStatus:
+        stack = json.loads(self.stack_file.read_text()) if self.stack_file.exists() else {}
+        return StackStatus(
+            mariadb_port=stack.get("mariadb_port", 0),
+            postgres_port=stack.get("postgres_port", 0),
+            mariadb_running=_pid_alive(self.mariadb_dir / "mariadb.pid") is not None,
+            postgres_running=_pid_alive(self.postgres_dir / "data" / "postmaster.pid") is not None,
+        )
+
+
+def _stop_pid(pid_file: Path, timeout_s: float = 30) -> None:
+    pid = _pid_alive(pid_file)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,1 @@
+"""Source tables: their specs, bookmarks and extraction."""

@@ -1,0 +1,94 @@
+"""The warehouse interface shared by the PostgreSQL (local) and Redshift (AWS) engines."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rental_analytics.warehouse.sqltext import split_statements
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse statement failed; the message names the file or table involved."""
+
+
+def sql_dir() -> Path:
+    """The redshift/ folder: beside the package in a checkout, or RENTALS_SQL_DIR."""
+    env = os.environ.get("RENTALS_SQL_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "redshift"
+
+
+class Warehouse(ABC):
+    """Runs the project's Redshift SQL on one engine.
+
+    Implementations provide a connection, a transaction scope, and bulk loading of Parquet
+    into a table; everything else (DDL, merges, views) is the same SQL text for both.
+    """
+
+    @abstractmethod
+    def adapt(self, statement: str) -> str:
+        """Engine-specific rewrite of one statement of redshift/ SQL (DDL physical design)."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+
+    @abstractmethod
+    def execute(self, sql: str, params: dict[str, Any] | Sequence[Any] | None = None) -> int:
+        """Run one statement; return the number of rows it affected (-1 if unknown)."""
+
+    @abstractmethod
+    def query(
+        self, sql: str, params: dict[str, Any] | Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
+        """Run a query; return column names and rows."""
+
+    @abstractmethod
+    def copy_parquet(self, table: str, columns: Sequence[str], parquet_path: str) -> int:
+        """Bulk-load the Parquet files under ``parquet_path`` into ``table``; return rows."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- redshift/ files -------------------------------------------------------------
+    def run_file(self, path: Path) -> list[int]:
+        """Run every statement of one SQL file in one transaction; return row counts."""
+        counts: list[int] = []
+        with self.transaction():
+            for statement in split_statements(path.read_text()):
+                try:
+                    counts.append(self.execute(self.adapt(statement)))
+                except Exception as exc:
+                    raise WarehouseError(f"{path.name}: {exc}") from exc
+        return counts
+
+    def apply_ddl(self) -> None:
+        """Create schemas and tables (idempotent: every DDL file uses IF NOT EXISTS)."""
+        for path in sorted((sql_dir() / "ddl").glob("*.sql")):
+            self.run_file(path)
+
+    def apply_views(self) -> None:
+        """Create or replace the presentation views."""
+        for path in sorted((sql_dir() / "views").glob("*.sql")):
+            self.run_file(path)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        _, rows = self.query(
+            "select 1 from information_schema.tables"
+            " where table_schema = %(schema)s and table_name = %(table)s",
+            {"schema": schema, "table": table},
+        )
+        return bool(rows)

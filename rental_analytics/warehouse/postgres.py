@@ -1,0 +1,81 @@
+"""PostgreSQL 15 in place of Redshift, for the local stack and the tests."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as pa_ds
+from psycopg import sql
+
+from rental_analytics.config import DatabaseSettings
+from rental_analytics.warehouse.base import Warehouse
+from rental_analytics.warehouse.sqltext import to_postgres
+
+_COPY_CHUNK_ROWS = 50_000
+
+
+def _qualified(table: str) -> sql.Composed:
+    parts = table.split(".")
+    return sql.SQL(".").join(sql.Identifier(p) for p in parts)
+
+
+class PostgresWarehouse(Warehouse):
+    def __init__(self, settings: DatabaseSettings):
+        self._conn = psycopg.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            dbname=settings.database,
+            autocommit=True,
+            options="-c timezone=UTC",
+        )
+        self._depth = 0
+
+    def adapt(self, statement: str) -> str:
+        return to_postgres(statement)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._conn.transaction():
+            yield
+
+    def execute(self, sql_text: str, params: dict[str, Any] | Sequence[Any] | None = None) -> int:
+        with self._conn.cursor() as cur:
+            cur.execute(sql_text, params)  # type: ignore[arg-type]
+            return cur.rowcount
+
+    def query(
+        self, sql_text: str, params: dict[str, Any] | Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
+        with self._conn.cursor() as cur:
+            cur.execute(sql_text, params)  # type: ignore[arg-type]
+            columns = [d.name for d in cur.description or []]
+            return columns, cur.fetchall() if cur.description else []
+
+    def copy_parquet(self, table: str, columns: Sequence[str], parquet_path: str) -> int:
+        files = sorted(str(p) for p in Path(parquet_path).rglob("*.parquet"))
+        if not files:
+            return 0
+        dataset = pa_ds.dataset(files, format="parquet")
+        copy_sql = sql.SQL("copy {} ({}) from stdin with (format csv, null '')").format(
+            _qualified(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        rows = 0
+        with self._conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for batch in dataset.to_batches(columns=list(columns), batch_size=_COPY_CHUNK_ROWS):
+                buf = io.BytesIO()
+                # Strings are always quoted and NULLs left empty, so '' and NULL stay apart.
+                pa_csv.write_csv(batch, buf, pa_csv.WriteOptions(include_header=False))
+                copy.write(buf.getvalue())
+                rows += batch.num_rows
+        return rows
+
+    def close(self) -> None:
+        self._conn.close()

@@ -1,0 +1,76 @@
+"""Plain-text handling of the redshift/*.sql files: statement splitting and the one adapter
+that turns Redshift DDL into DDL PostgreSQL accepts.
+
+Everything in redshift/ is written in SQL both engines accept except the physical-design
+clauses of CREATE TABLE (DISTSTYLE, DISTKEY, SORTKEY, ENCODE), which PostgreSQL does not
+know and which carry no meaning there; ``to_postgres`` removes exactly those.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def split_statements(text: str) -> list[str]:
+    """Split SQL text on top-level semicolons, respecting quotes and comments."""
+    statements: list[str] = []
+    buf: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        if ch == "-" and nxt == "-":
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            buf.append(text[i:end])
+            i = end
+        elif ch == "/" and nxt == "*":
+            end = text.find("*/", i + 2)
+            end = n if end == -1 else end + 2
+            buf.append(text[i:end])
+            i = end
+        elif ch in ("'", '"'):
+            j = i + 1
+            while j < n:
+                if text[j] == ch:
+                    if j + 1 < n and text[j + 1] == ch:  # doubled quote escapes itself
+                        j += 2
+                        continue
+                    break
+                j += 1
+            buf.append(text[i : j + 1])
+            i = j + 1
+        elif ch == ";":
+            statements.append("".join(buf))
+            buf = []
+            i += 1
+        else:
+            buf.append(ch)
+            i += 1
+    statements.append("".join(buf))
+    return [s.strip() for s in statements if _has_code(s)]
+
+
+def _has_code(statement: str) -> bool:
+    without_comments = re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S)
+    return bool(without_comments.strip())
+
+
+_CREATE_TABLE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*create\s+(?:temp\s+|temporary\s+)?table\b", re.I)
+_PHYSICAL = re.compile(
+    r"""
+      \b(?:compound\s+|interleaved\s+)?sortkey\s*\([^)]*\)   # table-level sort key
+    | \bdistkey\s*\([^)]*\)                                  # table-level distribution key
+    | \bdiststyle\s+(?:even|all|key|auto)\b
+    | \bencode\s+(?:raw|az64|bytedict|delta32k|delta|lzo|mostly8|mostly16|mostly32|runlength|text255|text32k|zstd|auto)\b
+    | \b(?:distkey|sortkey)\b(?=\s*[,)\n])                   # column-level markers
+    """,
+    re.I | re.X,
+)
+
+
+def to_postgres(statement: str) -> str:
+    """Remove Redshift physical-design clauses from a CREATE TABLE statement."""
+    if not _CREATE_TABLE.match(statement):
+        return statement
+    return _PHYSICAL.sub("", statement).rstrip()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what `make run` and `make test` need on a fresh Debian (bookworm) machine:
+# Debian packages for the local engines and JDBC drivers, then the project in .venv.
+# Idempotent: each step is skipped when its result is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
+for pkg in mariadb-server libmariadb-java libpostgresql-jdbc-java; do
+  have "$pkg" || need_pkgs+=("$pkg")
+done
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
+command -v java >/dev/null 2>&1 || need_pkgs+=(openjdk-17-jre-headless)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
+
+if [ "${#need_pkgs[@]}" -gt 0 ]; then
+  echo "bootstrap: installing Debian packages: ${need_pkgs[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # On a fresh machine the package lists may be empty.
+  $SUDO apt-get update -qq
+  # The packages' own services are not wanted: the project runs private instances per home.
+  DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c 'import rental_analytics, pyspark, pytest, sqlfluff' 2>/dev/null \
+   || [ pyproject.toml -nt .venv/.installed ]; then
+  echo "bootstrap: installing the project into .venv"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e '.[dev]'
+  touch .venv/.installed
+fi

@@ -1,0 +1,77 @@
+"""Shared fixtures: one private local stack (MariaDB + PostgreSQL) and one local
+SparkSession per test session, both real."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from rental_analytics.config import Settings
+from rental_analytics.local.stack import LocalStack
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def stack_home(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("home")
+    # PostgreSQL runs as the postgres user and must traverse to its data directory.
+    for parent in [home, *home.parents]:
+        if parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o011)
+    stack = LocalStack(home)
+    stack.up()
+    yield home
+    stack.down()
+
+
+@pytest.fixture(scope="session")
+def settings(stack_home) -> Settings:
+    return Settings.local(stack_home)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from rental_analytics.spark import local_session
+
+    session = local_session("rentals-tests", jars=("/usr/share/java/mariadb-java-client.jar",))
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def warehouse(settings):
+    """A connection to the test warehouse with the DDL applied and every table emptied."""
+    from rental_analytics.warehouse import connect
+
+    wh = connect(settings)
+    wh.apply_ddl()
+    _, rows = wh.query(
+        "select table_schema || '.' || table_name from information_schema.tables"
+        " where table_schema in ('raw_data', 'curated') and table_type = 'BASE TABLE'"
+    )
+    if rows:
+        wh.execute("truncate " + ", ".join(r[0] for r in rows))
+    wh.apply_views()
+    yield wh
+    wh.close()
+
+
+@pytest.fixture
+def env_home(stack_home, monkeypatch):
+    """RENTALS_HOME pointing at the test stack, for code that reads the environment."""
+    monkeypatch.setenv("RENTALS_HOME", str(stack_home))
+    return stack_home
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = str(item.fspath)
+        if f"{os.sep}integration{os.sep}" in path:
+            item.add_marker(pytest.mark.integration)
+        if f"{os.sep}e2e{os.sep}" in path:
+            item.add_marker(pytest.mark.e2e)
