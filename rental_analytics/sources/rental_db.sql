@@ -1,5 +1,5 @@
 -- The Aurora MySQL source schema `rental_db` (apartments marketplace), as created in the
--- local MariaDB. In AWS this schema belongs to the application; the pipeline only reads it.
+-- local MariaDB. In AWS this schema belongs to the application: the pipeline only reads it.
 create table if not exists apartments (
     id int not null primary key,
     title varchar(255),

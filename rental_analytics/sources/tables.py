@@ -157,7 +157,12 @@ USER_VIEWING = TableSpec(
     partition_column="user_id",
 )
 
-APARTMENTS_TABLES: tuple[TableSpec, ...] = (APARTMENTS, APARTMENT_ATTRIBUTES, BOOKINGS, USER_VIEWING)
+APARTMENTS_TABLES: tuple[TableSpec, ...] = (
+    APARTMENTS,
+    APARTMENT_ATTRIBUTES,
+    BOOKINGS,
+    USER_VIEWING,
+)
 
 TABLES_BY_DOMAIN: dict[str, tuple[TableSpec, ...]] = {"apartments": APARTMENTS_TABLES}
 

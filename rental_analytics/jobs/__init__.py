@@ -1,0 +1,1 @@
+"""Job bodies: what each Glue entrypoint runs, given a SparkSession and settings."""

@@ -1,0 +1,60 @@
+"""curate: raw_data.stg_* -> curated facts and dimensions (redshift/merges), then views."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from rental_analytics.warehouse.base import Warehouse, sql_dir
+
+
+@dataclass
+class MergeResult:
+    target: str
+    rows_deleted: int
+    rows_merged: int
+    rows_total: int
+    seconds: float
+
+
+@dataclass
+class CurateResult:
+    merges: list[MergeResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _statement_counts(counts: list[int], sql_text: str) -> tuple[int, int]:
+    """(rows deleted, rows merged) from the per-statement counts of one merge file."""
+    from rental_analytics.warehouse.sqltext import split_statements
+
+    deleted = merged = 0
+    for statement, count in zip(split_statements(sql_text), counts, strict=True):
+        body = (
+            "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
+            .lstrip()
+            .lower()
+        )
+        if body.startswith("delete"):
+            deleted += max(count, 0)
+        elif body.startswith("merge"):
+            merged += max(count, 0)
+    return deleted, merged
+
+
+def run_curate(wh: Warehouse) -> CurateResult:
+    """Run every redshift/merges/*.sql file in order (each in its own transaction)."""
+    started = time.monotonic()
+    wh.apply_ddl()
+    result = CurateResult()
+    for path in sorted((sql_dir() / "merges").glob("*.sql")):
+        t0 = time.monotonic()
+        counts = wh.run_file(path)
+        deleted, merged = _statement_counts(counts, path.read_text())
+        target = path.stem.split("_", 1)[1]
+        _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
+        result.merges.append(
+            MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
+        )
+    wh.apply_views()
+    result.seconds = time.monotonic() - started
+    return result

@@ -1,0 +1,47 @@
+"""What a job needs around its body: settings, a SparkSession, a metrics sink.
+
+This is the one place that knows where a job runs. Locally the settings come from the home
+that `rentals up` prepared and Spark runs in-process; the AWS side (GlueContext, Secrets
+Manager, S3 state) belongs to the deployment work and plugs in here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from rental_analytics.config import Settings
+
+log = logging.getLogger("rental_analytics")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def job_settings() -> Settings:
+    return Settings.local()
+
+
+def job_spark(app_name: str, settings: Settings):
+    from rental_analytics.spark import local_session
+
+    return local_session(app_name, settings.spark_master, settings.source_jdbc_jars)
+
+
+def write_metrics(path: str, job: str, metrics: Any) -> None:
+    """Structured job metrics: one JSON line on stdout, and a file when a path is given."""
+    doc = {"job": job, "metrics": asdict(metrics) if is_dataclass(metrics) else metrics}
+    text = json.dumps(doc, default=str)
+    print(text, flush=True)
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n")

@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame functions. No I/O, no paths, no connections."""

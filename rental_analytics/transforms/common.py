@@ -1,0 +1,77 @@
+"""Transforms shared by every source table: typing to the spec, row hashes, batch dedup."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from rental_analytics.sources.tables import TableSpec
+
+_DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+
+
+def spark_type(logical: str) -> T.DataType:
+    simple = {
+        "int": T.IntegerType(),
+        "bigint": T.LongType(),
+        "string": T.StringType(),
+        "text": T.StringType(),
+        "date": T.DateType(),
+        "timestamp": T.TimestampType(),
+        "boolean": T.BooleanType(),
+        "double": T.DoubleType(),
+    }
+    if logical in simple:
+        return simple[logical]
+    m = _DECIMAL.match(logical)
+    if m:
+        return T.DecimalType(int(m.group(1)), int(m.group(2)))
+    raise ValueError(f"unknown logical type {logical!r}")
+
+
+def spark_schema(spec: TableSpec) -> T.StructType:
+    return T.StructType([T.StructField(c.name, spark_type(c.type), True) for c in spec.columns])
+
+
+def cast_to_spec(df: DataFrame, spec: TableSpec) -> DataFrame:
+    """The spec's columns, in the spec's order, with the spec's types."""
+    return df.select(*[F.col(c.name).cast(spark_type(c.type)).alias(c.name) for c in spec.columns])
+
+
+def _canonical(col: str, dtype: T.DataType) -> Column:
+    if isinstance(dtype, T.TimestampType):
+        text = F.date_format(F.col(col), "yyyy-MM-dd HH:mm:ss.SSSSSS")
+    else:
+        text = F.col(col).cast("string")
+    # \x1f separates fields and \x00 marks NULL, so ('a', NULL) and ('a', '') differ.
+    return F.coalesce(text, F.lit("\x00"))
+
+
+def row_hash(df: DataFrame, columns: Sequence[str]) -> Column:
+    """MD5 over the canonical text of ``columns``: equal iff the values are equal."""
+    types = {f.name: f.dataType for f in df.schema.fields}
+    return F.md5(F.concat_ws("\x1f", *[_canonical(c, types[c]) for c in columns]))
+
+
+def record_key(columns: Sequence[str]) -> Column:
+    """The business key as text (``a|b``), for rejects and messages."""
+    return F.concat_ws("|", *[F.coalesce(F.col(c).cast("string"), F.lit("NULL")) for c in columns])
+
+
+def latest_per_key(
+    df: DataFrame, key: Sequence[str], order: Sequence[Column]
+) -> tuple[DataFrame, DataFrame]:
+    """Split a batch into the latest version of each key and the versions it supersedes.
+
+    ``order`` ranks versions newest first; the caller ends it with a unique tiebreaker so
+    the choice is deterministic.
+    """
+    w = Window.partitionBy(*[F.col(k) for k in key]).orderBy(*order)
+    ranked = df.withColumn("_version_rank", F.row_number().over(w))
+    latest = ranked.where(F.col("_version_rank") == 1).drop("_version_rank")
+    superseded = ranked.where(F.col("_version_rank") > 1).drop("_version_rank")
+    return latest, superseded

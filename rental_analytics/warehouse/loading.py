@@ -1,0 +1,136 @@
+"""Idempotent load of one prepared batch into raw_data.stg_<table>, in one transaction.
+
+The SQL is generated from the table spec (validated identifiers) and is the classic
+Redshift staging-table upsert, which PostgreSQL runs unchanged: copy the batch into a temp
+table LIKE the target, delete target rows whose content changed, insert rows not present.
+Unchanged rows are not touched, so re-extracted rows change nothing. The ledger row in
+raw_data.load_batches is written in the same transaction: a batch is loaded exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rental_analytics.sources.tables import TableSpec
+from rental_analytics.transforms.staging import LOAD_COLUMNS, REJECT_COLUMNS
+from rental_analytics.warehouse.base import Warehouse, WarehouseError
+
+
+@dataclass(frozen=True)
+class StgStatements:
+    create_stage: str
+    delete_missing: str
+    delete_changed: str
+    insert_new: str
+    drop_stage: str
+
+
+def stg_statements(spec: TableSpec) -> StgStatements:
+    target_name = spec.stg_table
+    target = f"raw_data.{target_name}"
+    stage = f"stage_{spec.name}"
+    cols = ", ".join((*spec.column_names, *LOAD_COLUMNS))
+    on = " and ".join(f"{target_name}.{k} = {stage}.{k}" for k in spec.primary_key)
+    return StgStatements(
+        create_stage=f"create temp table {stage} (like {target})",
+        delete_missing=(
+            f"delete from {target} where not exists (select 1 from {stage} where {on})"  # noqa: S608
+        ),
+        delete_changed=(
+            f"delete from {target} using {stage}"  # noqa: S608
+            f" where {on} and {target_name}.load_row_hash <> {stage}.load_row_hash"
+        ),
+        insert_new=(
+            f"insert into {target} ({cols}) select {cols} from {stage}"  # noqa: S608
+            f" where not exists (select 1 from {target} where {on})"
+        ),
+        drop_stage=f"drop table {stage}",
+    )
+
+
+REJECTS_INSERT = (  # noqa: S608 - fixed text
+    "insert into raw_data.rejects ({cols}) select {cols} from stage_rejects"
+    " where not exists (select 1 from raw_data.rejects"
+    " where rejects.source_table = stage_rejects.source_table"
+    " and rejects.row_hash = stage_rejects.row_hash)"
+).format(cols=", ".join(REJECT_COLUMNS))
+
+
+@dataclass
+class BatchLoad:
+    table: str
+    batch_id: str
+    rows_extracted: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_inserted: int = 0
+    rows_updated: int = 0
+    rows_deleted: int = 0
+    skipped: bool = False
+
+
+def batch_is_loaded(wh: Warehouse, table: str, batch_id: str) -> bool:
+    _, rows = wh.query(
+        "select 1 from raw_data.load_batches where source_table = %(t)s and batch_id = %(b)s",
+        {"t": table, "b": batch_id},
+    )
+    return bool(rows)
+
+
+def load_batch(
+    wh: Warehouse,
+    spec: TableSpec,
+    *,
+    batch_id: str,
+    run_date: date,
+    loaded_at: datetime,
+    full_refresh: bool,
+    accepted_path: str,
+    rejects_path: str,
+    rows_extracted: int,
+) -> BatchLoad:
+    """Merge one prepared batch into its stg table and record it; all or nothing."""
+    sql = stg_statements(spec)
+    with wh.transaction():
+        wh.execute(sql.create_stage)
+        loaded = wh.copy_parquet(
+            f"stage_{spec.name}", (*spec.column_names, *LOAD_COLUMNS), accepted_path
+        )
+        deleted = wh.execute(sql.delete_missing) if full_refresh else 0
+        updated = wh.execute(sql.delete_changed)
+        inserted = wh.execute(sql.insert_new) - updated
+        wh.execute(sql.drop_stage)
+
+        wh.execute("create temp table stage_rejects (like raw_data.rejects)")
+        rejected = wh.copy_parquet("stage_rejects", REJECT_COLUMNS, rejects_path)
+        wh.execute(REJECTS_INSERT)
+        wh.execute("drop table stage_rejects")
+
+        if rows_extracted != loaded + rejected:
+            raise WarehouseError(
+                f"{spec.name} batch {batch_id}: reconciliation failed: extracted "
+                f"{rows_extracted} != loaded {loaded} + rejected {rejected}"
+            )
+        wh.execute(
+            "insert into raw_data.load_batches (source_table, batch_id, run_date,"
+            " is_full_refresh, rows_extracted, rows_loaded, rows_rejected, rows_inserted,"
+            " rows_updated, rows_deleted, loaded_at) values (%(t)s, %(b)s, %(d)s, %(f)s,"
+            " %(e)s, %(l)s, %(r)s, %(i)s, %(u)s, %(x)s, %(at)s)",
+            {
+                "t": spec.name,
+                "b": batch_id,
+                "d": run_date,
+                "f": full_refresh,
+                "e": rows_extracted,
+                "l": loaded,
+                "r": rejected,
+                "i": inserted,
+                "u": updated,
+                "x": deleted,
+                "at": loaded_at,
+            },
+        )
+    return BatchLoad(
+        spec.name, batch_id, rows_extracted, loaded, rejected, inserted, updated, deleted
+    )
