@@ -123,7 +123,9 @@ class LocalStack:
         return self.mariadb_dir / "mysqld.sock"
 
     def _mariadb_root(self) -> pymysql.Connection:
-        return pymysql.connect(unix_socket=str(self._mariadb_socket), user="root", connect_timeout=2)
+        return pymysql.connect(
+            unix_socket=str(self._mariadb_socket), user="root", connect_timeout=2
+        )
 
     def _start_mariadb(self, port: int, password: str) -> None:
         data = self.mariadb_dir / "data"
@@ -157,7 +159,9 @@ class LocalStack:
             with conn.cursor() as cur:
                 cur.execute("create database if not exists rental_db character set utf8mb4")
                 for host in ("127.0.0.1", "localhost"):
-                    cur.execute("create user if not exists 'rentals'@%s identified by %s", (host, password))
+                    cur.execute(
+                        "create user if not exists 'rentals'@%s identified by %s", (host, password)
+                    )
                     cur.execute("alter user 'rentals'@%s identified by %s", (host, password))
                     cur.execute("grant all privileges on rental_db.* to 'rentals'@%s", (host,))
             conn.commit()
