@@ -82,8 +82,12 @@ def source_generate(scale: float, seed: int, if_empty: bool) -> None:
         err.print("source already has data: nothing generated (--if-empty)")
         return
     with err.status(f"generating scale {scale} seed {seed} ..."):
-        summary = generate(settings, scale=scale, seed=seed)
-    err.print(summary)
+        try:
+            summary = generate(settings, scale=scale, seed=seed)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    for line in summary.lines():
+        err.print(line, markup=False, highlight=False)
 
 
 @source.command("import")
@@ -91,13 +95,21 @@ def source_generate(scale: float, seed: int, if_empty: bool) -> None:
 def source_import(directory: Path) -> None:
     """Import lab-format CSVs: apartments-domain files upsert by primary key."""
     from rental_analytics.local import source_db
-    from rental_analytics.local.importer import import_apartments
+    from rental_analytics.local.importer import SourceImportError, import_apartments
 
     _ensure_up()
     settings = _settings()
     source_db.ensure_schema(settings)
-    summary = import_apartments(settings, directory)
-    err.print(summary)
+    try:
+        summary = import_apartments(settings, directory)
+    except SourceImportError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in summary.lines():
+        err.print(line, markup=False, highlight=False)
+    if summary.rows_rejected:
+        err.print(
+            f"[yellow]{summary.rows_rejected:,} rows rejected[/]: see the reject files listed above"
+        )
 
 
 # -- run ---------------------------------------------------------------------------------

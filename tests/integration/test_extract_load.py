@@ -63,13 +63,23 @@ def test_incremental_semantics(spark, env):
     source(env, *SEED)
     first = extract(spark, env, D1)
     assert first.batch_id == "2024-03-10-01" and first.committed
-    assert rows(first) == {"apartments": 2, "apartment_attributes": 2, "bookings": 2, "user_viewing": 2}
+    assert rows(first) == {
+        "apartments": 2,
+        "apartment_attributes": 2,
+        "bookings": 2,
+        "user_viewing": 2,
+    }
 
     # Nothing new: only the inclusive re-reads come back (last modified day, last viewed
     # day, bookings inside the 30-day lookback of the run date).
     second = extract(spark, env, D1)
     assert second.batch_id == "2024-03-10-02"
-    assert rows(second) == {"apartments": 1, "apartment_attributes": 1, "bookings": 1, "user_viewing": 1}
+    assert rows(second) == {
+        "apartments": 1,
+        "apartment_attributes": 1,
+        "bookings": 1,
+        "user_viewing": 1,
+    }
 
     source(
         env,
@@ -87,9 +97,16 @@ def test_incremental_semantics(spark, env):
     batch = {t.table: spark.read.parquet(t.path) for t in third.tables if t.path}
     # 3 is new, 1 was modified, 2 is re-read: it was modified on the watermark's day
     assert sorted(r.id for r in batch["apartments"].collect()) == [1, 2, 3]
-    assert [r.cityname for r in batch["apartment_attributes"].where("id = 1").collect()] == ["Dallas"]
-    assert [(r.booking_id, r.booking_status) for r in batch["bookings"].collect()] == [(1, "canceled")]
-    assert sorted((r.user_id, r.apartment_id) for r in batch["user_viewing"].collect()) == [(6, 2), (7, 3)]
+    assert [r.cityname for r in batch["apartment_attributes"].where("id = 1").collect()] == [
+        "Dallas"
+    ]
+    assert [(r.booking_id, r.booking_status) for r in batch["bookings"].collect()] == [
+        (1, "canceled")
+    ]
+    assert sorted((r.user_id, r.apartment_id) for r in batch["user_viewing"].collect()) == [
+        (6, 2),
+        (7, 3),
+    ]
 
     marks = BookmarkStore(env.bookmarks_root, "apartments").load().tables
     assert marks["apartments"]["last_key"] == [3]
@@ -114,7 +131,9 @@ def test_failed_run_leaves_bookmarks_and_rerun_overwrites_its_batch(spark, env):
     store = BookmarkStore(env.bookmarks_root, "apartments")
     extract(spark, env, D1)
     before = store.path.read_text()
-    source(env, "insert into apartments values (9,'z','Zillow',1,'USD','2024-03-01',1,'2024-03-01')")
+    source(
+        env, "insert into apartments values (9,'z','Zillow',1,'USD','2024-03-01',1,'2024-03-01')"
+    )
     with pytest.raises(ExtractError, match="bookings"):
         extract_domain(
             spark, env, "apartments", D2, FailingReader(JdbcReader(spark, env), "bookings")
@@ -162,13 +181,17 @@ def test_status_change_leaves_the_fact(spark, env, warehouse):
     extract(spark, env, D1)
     run_load_raw(spark, env, warehouse)
     run_curate(warehouse)
-    assert [r[0] for r in warehouse.query("select booking_id from curated.fact_bookings order by 1")[1]] == [1, 2]
+    assert [
+        r[0] for r in warehouse.query("select booking_id from curated.fact_bookings order by 1")[1]
+    ] == [1, 2]
     source(env, "update bookings set booking_status = 'canceled' where booking_id = 1")
     extract(spark, env, D2)
     load = run_load_raw(spark, env, warehouse)
     assert {b.table: b.rows_updated for b in load.batches}["bookings"] == 1
     run_curate(warehouse)
-    assert [r[0] for r in warehouse.query("select booking_id from curated.fact_bookings order by 1")[1]] == [2]
+    assert [
+        r[0] for r in warehouse.query("select booking_id from curated.fact_bookings order by 1")[1]
+    ] == [2]
 
 
 def test_full_refresh_reconciles_deletes(spark, env, warehouse):

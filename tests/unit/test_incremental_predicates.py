@@ -29,7 +29,9 @@ def test_first_run_reads_everything():
 
 
 def test_apartments_new_keys_or_modified_since_watermark():
-    s = state(apartments={"keys": ["id"], "last_key": [200], "modified_watermark": "2024-03-01 00:00:00"})
+    s = state(
+        apartments={"keys": ["id"], "last_key": [200], "modified_watermark": "2024-03-01 00:00:00"}
+    )
     assert incremental_predicate(APARTMENTS, s, RUN, 30) == (
         "(`id` > 200) or (`last_modified_timestamp` >= '2024-03-01 00:00:00')"
     )
