@@ -11,6 +11,9 @@ import pytest
 from rental_analytics.config import Settings
 from rental_analytics.local.stack import LocalStack
 
+# pyspark.testing imports pandas-on-Spark, which asks for this before Spark starts.
+os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = REPO.parent / "shared" / "datasets"
 

@@ -1,0 +1,94 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from rental_analytics.quality import parse_ruleset
+from rental_analytics.sources.tables import APARTMENTS, USER_VIEWING
+from rental_analytics.transforms.common import cast_to_spec, row_hash, spark_schema
+from rental_analytics.transforms.staging import BatchContext, prepare_batch
+
+CTX = BatchContext("2024-05-01-01", date(2024, 5, 1), datetime(2024, 5, 1, 2, 0))
+RULES = parse_ruleset('Rules = [ IsComplete "id", ColumnLength "title" <= 5 ]')
+
+
+def apt(id_, title, modified):
+    return (id_, title, "Zillow", Decimal("1.00"), "USD", date(2024, 1, 1), True, modified)
+
+
+def test_every_row_is_accepted_or_rejected_once(spark):
+    raw = spark.createDataFrame(
+        [
+            apt(1, "old", datetime(2024, 1, 1)),
+            apt(1, "new", datetime(2024, 2, 1)),  # later version of key 1 wins
+            apt(2, "toolong", datetime(2024, 1, 1)),
+            apt(None, "nokey", datetime(2024, 1, 1)),
+            apt(3, None, None),
+        ],
+        spark_schema(APARTMENTS),
+    )
+    accepted, rejects = prepare_batch(raw, APARTMENTS, RULES, CTX)
+    assert accepted.count() + rejects.count() == raw.count()
+    assertDataFrameEqual(
+        accepted.select("id", "title", "load_batch_id", "load_run_date"),
+        spark.createDataFrame(
+            [
+                (1, "new", "2024-05-01-01", date(2024, 5, 1)),
+                (3, None, "2024-05-01-01", date(2024, 5, 1)),
+            ],
+            "id int, title string, load_batch_id string, load_run_date date",
+        ),
+    )
+    assertDataFrameEqual(
+        rejects.select("source_table", "record_key", "rule", "batch_id"),
+        spark.createDataFrame(
+            [
+                ("apartments", "1", 'IsPrimaryKey "id"', "2024-05-01-01"),
+                ("apartments", "2", 'ColumnLength "title" <= 5', "2024-05-01-01"),
+                ("apartments", "NULL", 'IsComplete "id"', "2024-05-01-01"),
+            ],
+            "source_table string, record_key string, rule string, batch_id string",
+        ),
+    )
+    reasons = {r.record_key: r.reason for r in rejects.collect()}
+    assert "superseded" in reasons["1"]
+    assert "length 7" in reasons["2"]
+
+
+def test_row_hash_tells_null_from_empty(spark):
+    df = spark.createDataFrame(
+        [("a", None), ("a", ""), ("a", "b"), ("a", "b")], "x string, y string"
+    )
+    hashes = [r.h for r in df.withColumn("h", row_hash(df, ["x", "y"])).collect()]
+    assert len(set(hashes[:3])) == 3 and hashes[2] == hashes[3]
+
+
+def test_multi_column_key_dedup(spark):
+    rules = parse_ruleset('Rules = [ IsComplete "user_id" ]')
+    raw = spark.createDataFrame(
+        [
+            (1, 10, datetime(2024, 1, 1), True, "Reported"),
+            (1, 10, datetime(2024, 1, 1), True, "Reported"),  # the inclusive re-read
+            (1, 10, datetime(2024, 1, 2), False, None),
+        ],
+        spark_schema(USER_VIEWING),
+    )
+    accepted, rejects = prepare_batch(raw, USER_VIEWING, rules, CTX)
+    assert accepted.count() == 2 and rejects.count() == 1
+
+
+def test_cast_to_spec_orders_and_types_columns(spark):
+    df = spark.createDataFrame(
+        [("2", "1.5", "x")], "price string, id string, title string"
+    ).withColumn("currency", F.lit(None))
+    out = cast_to_spec(
+        df.withColumn("source", F.lit("s"))
+        .withColumn("listing_created_on", F.lit("2024-01-02"))
+        .withColumn("is_active", F.lit("true"))
+        .withColumn("last_modified_timestamp", F.lit("2024-01-02 03:04:05")),
+        APARTMENTS,
+    )
+    assert out.columns == list(APARTMENTS.column_names)
+    row = out.first()
+    assert row.price == Decimal("2.00") and row.listing_created_on == date(2024, 1, 2)
