@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RENTALS := $(BIN)/rentals
 RUN_DATE ?= $(shell date -u +%F)
 
-.PHONY: help setup up down generate run report test test-unit lint format clean
+.PHONY: help setup up down generate run report test test-unit lint format clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,3 +48,6 @@ test-unit: setup ## the unit tests only
 
 clean: down ## stop services and delete the local home (.rentals)
 	rm -rf .rentals spark-warehouse
+
+bench: setup ## benchmark: generate scale $$SCALE (default 1) and time the pipeline on it
+	@$(BIN)/python scripts/bench.py --scale $${SCALE:-1} --pipeline
