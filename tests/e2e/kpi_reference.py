@@ -3,6 +3,8 @@ source rows (not from the warehouse), to check the presentation views row by row
 
 Written from the SPEC's words, not from the SQL: weeks start Monday, months on the 1st,
 money and averages rounded half-up to 2 decimals, rates to 4, RANK semantics with ties.
+Groups whose key would be NULL (no date, no user, no listing) are left out, as the views
+do: an analyst has no use for a "week NULL" or "top listing NULL" row.
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ def rate4(a: int, b: int) -> Decimal:
     return (Decimal(a) / Decimal(b)).quantize(RATE, ROUND_HALF_UP) if b else None
 
 
-def ranks(values: list[Decimal | int]) -> list[int]:
-    """SQL RANK() over values ordered descending."""
-    return [1 + sum(1 for o in values if o > v) for v in values]
+def ranks(values: list) -> list[int]:
+    """SQL RANK() over values ordered descending, NULLs last."""
+
+    def ahead(o, v):
+        return o is not None and (v is None or o > v)
+
+    return [1 + sum(1 for o in values if ahead(o, v)) for v in values]
 
 
 def norm_currency(c):
@@ -77,7 +83,7 @@ def fact_bookings(bookings):
 def vw_avg_listing_price_weekly(lst):
     groups = defaultdict(list)
     for x in lst.values():
-        if x["is_active"]:
+        if x["is_active"] and x["listing_created_on"] is not None:
             groups[(week(x["listing_created_on"]), x["currency"])].append(x["price"])
     return {(w, c, len(p), avg2(p)) for (w, c), p in groups.items()}
 
@@ -125,25 +131,32 @@ def vw_popular_locations_weekly(lst, facts):
     groups = defaultdict(int)
     for b in facts:
         x = lst.get(b["apartment_id"])
-        if x and x["cityname"] is not None:
+        if x and x["cityname"] is not None and b["booking_date"] is not None:
             groups[(week(b["booking_date"]), x["cityname"], x["state"])] += 1
     return {(k[0], k[1], k[2], n, r) for k, n, r in _ranked(groups, lambda k: k[0], lambda v: v)}
 
 
 def vw_top_listings_weekly(facts):
-    groups = defaultdict(lambda: [0, Decimal(0)])
+    groups = defaultdict(lambda: [0, None])
     for b in facts:
+        if b["booking_date"] is None or b["apartment_id"] is None:
+            continue
         g = groups[(week(b["booking_date"]), b["currency"], b["apartment_id"])]
         g[0] += 1
-        g[1] += b["total_price"] or 0
+        if b["total_price"] is not None:  # SUM ignores NULLs; all NULL -> NULL
+            g[1] = (g[1] or Decimal(0)) + b["total_price"]
     ranked = _ranked(groups, lambda k: (k[0], k[1]), lambda v: v[1])
-    return {(k[0], k[1], k[2], v[0], v[1].quantize(CENT), r) for k, v, r in ranked}
+    return {
+        (k[0], k[1], k[2], v[0], None if v[1] is None else v[1].quantize(CENT), r)
+        for k, v, r in ranked
+    }
 
 
 def vw_bookings_per_user_weekly(facts):
     groups = defaultdict(int)
     for b in facts:
-        groups[(week(b["booking_date"]), b["user_id"])] += 1
+        if b["booking_date"] is not None and b["user_id"] is not None:
+            groups[(week(b["booking_date"]), b["user_id"])] += 1
     return {(w, u, n) for (w, u), n in groups.items()}
 
 
