@@ -9,33 +9,23 @@ from __future__ import annotations
 import sys
 
 
-def main(argv: list[str] | None = None) -> int:
-    from rental_analytics.jobs.args import resolve_job_args
-    from rental_analytics.jobs.runtime import (
-        configure_logging,
-        job_settings,
-        job_spark,
-        write_metrics,
-    )
+def extract(args, settings, spark):
     from rental_analytics.sources.extract import JdbcReader, extract_domain
 
-    configure_logging()
-    args = resolve_job_args(argv if argv is not None else sys.argv)
-    settings = job_settings()
-    spark = job_spark(args.job_name, settings)
-    try:
-        result = extract_domain(
-            spark,
-            settings,
-            args.domain or "apartments",
-            args.run_date,
-            JdbcReader(spark, settings),
-            full_refresh=args.full_refresh,
-        )
-    finally:
-        spark.stop()
-    write_metrics(args.metrics_path, args.job_name, result)
-    return 0
+    return extract_domain(
+        spark,
+        settings,
+        args.domain or "apartments",
+        args.run_date,
+        JdbcReader(spark, settings),
+        full_refresh=args.full_refresh,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rental_analytics.jobs.runtime import run_job
+
+    return run_job(argv if argv is not None else sys.argv, extract)
 
 
 if __name__ == "__main__":

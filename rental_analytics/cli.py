@@ -166,10 +166,14 @@ def _format_value(value) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
 def sql(query: str, fmt: str) -> None:
     """Query the local warehouse. With --format csv, stdout holds only header and rows."""
-    from rental_analytics.warehouse import connect
+    from rental_analytics.warehouse import WarehouseError, connect
 
+    _ensure_up()
     with connect(_settings()) as wh:
-        columns, rows = wh.query(query)
+        try:
+            columns, rows = wh.query(query)
+        except WarehouseError as exc:
+            raise click.ClickException(str(exc)) from None
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -210,6 +214,7 @@ def report(html_path: Path | None, limit: int) -> None:
 def _connect():
     from rental_analytics.warehouse import connect
 
+    _ensure_up()
     return connect(_settings())
 
 

@@ -65,6 +65,27 @@ def warehouse(settings):
 
 
 @pytest.fixture
+def clean_source(settings):
+    """The test MariaDB with the source schema, all four tables empty, no import rejects."""
+    from rental_analytics.local import source_db
+    from rental_analytics.local.importer import rejects_dir
+    from rental_analytics.sources.tables import APARTMENTS_TABLES
+
+    source_db.ensure_schema(settings)
+    conn = source_db.connect(settings)
+    try:
+        with conn.cursor() as cur:
+            for spec in APARTMENTS_TABLES:
+                cur.execute(f"truncate table `{spec.name}`")
+        conn.commit()
+    finally:
+        conn.close()
+    for old in rejects_dir(settings).glob("*.rejects.csv"):
+        old.unlink()
+    return settings
+
+
+@pytest.fixture
 def env_home(stack_home, monkeypatch):
     """RENTALS_HOME pointing at the test stack, for code that reads the environment."""
     monkeypatch.setenv("RENTALS_HOME", str(stack_home))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from rental_analytics.config import validate_identifier
 from rental_analytics.warehouse.base import Warehouse, sql_dir
+from rental_analytics.warehouse.sqltext import split_statements
 
 
 @dataclass
@@ -25,8 +27,6 @@ class CurateResult:
 
 def _statement_counts(counts: list[int], sql_text: str) -> tuple[int, int]:
     """(rows deleted, rows merged) from the per-statement counts of one merge file."""
-    from rental_analytics.warehouse.sqltext import split_statements
-
     deleted = merged = 0
     for statement, count in zip(split_statements(sql_text), counts, strict=True):
         body = (
@@ -50,7 +50,7 @@ def run_curate(wh: Warehouse) -> CurateResult:
         t0 = time.monotonic()
         counts = wh.run_file(path)
         deleted, merged = _statement_counts(counts, path.read_text())
-        target = path.stem.split("_", 1)[1]
+        target = validate_identifier(path.stem.split("_", 1)[1], "merge target")
         _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
         result.merges.append(
             MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)

@@ -45,3 +45,24 @@ def write_metrics(path: str, job: str, metrics: Any) -> None:
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(text + "\n")
+
+
+def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
+    """The frame every Glue entrypoint shares: arguments, settings, Spark, metrics.
+
+    ``body(args, settings, spark)`` returns the job's metrics. Any exception propagates, so
+    the process exits non-zero and the orchestrator sees the failure.
+    """
+    from rental_analytics.jobs.args import resolve_job_args
+
+    configure_logging()
+    args = resolve_job_args(argv)
+    settings = job_settings()
+    spark = job_spark(args.job_name, settings) if needs_spark else None
+    try:
+        metrics = body(args, settings, spark)
+    finally:
+        if spark is not None:
+            spark.stop()
+    write_metrics(args.metrics_path, args.job_name, metrics)
+    return 0

@@ -14,7 +14,7 @@ import pyarrow.dataset as pa_ds
 from psycopg import sql
 
 from rental_analytics.config import DatabaseSettings
-from rental_analytics.warehouse.base import Warehouse
+from rental_analytics.warehouse.base import Warehouse, WarehouseError
 from rental_analytics.warehouse.sqltext import to_postgres
 
 _COPY_CHUNK_ROWS = 50_000
@@ -54,10 +54,13 @@ class PostgresWarehouse(Warehouse):
     def query(
         self, sql_text: str, params: dict[str, Any] | Sequence[Any] | None = None
     ) -> tuple[list[str], list[tuple]]:
-        with self._conn.cursor() as cur:
-            cur.execute(sql_text, params)  # type: ignore[arg-type]
-            columns = [d.name for d in cur.description or []]
-            return columns, cur.fetchall() if cur.description else []
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(sql_text, params)  # type: ignore[arg-type]
+                columns = [d.name for d in cur.description or []]
+                return columns, cur.fetchall() if cur.description else []
+        except psycopg.Error as exc:
+            raise WarehouseError(f"query failed: {exc}".strip()) from exc
 
     def copy_parquet(self, table: str, columns: Sequence[str], parquet_path: str) -> int:
         files = sorted(str(p) for p in Path(parquet_path).rglob("*.parquet"))

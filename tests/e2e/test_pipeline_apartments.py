@@ -85,14 +85,9 @@ def snapshot(wh) -> dict[str, list]:
 
 
 @pytest.fixture
-def fresh_home(stack_home, settings, warehouse):
+def fresh_home(stack_home, clean_source, warehouse):
     for sub in ("lake", "bookmarks", "runs", "generated"):
         shutil.rmtree(stack_home / sub, ignore_errors=True)
-    source_db.ensure_schema(settings)
-    with source_db.connect(settings) as conn, conn.cursor() as cur:
-        for t in ("apartments", "apartment_attributes", "bookings", "user_viewing"):
-            cur.execute(f"delete from {t}")
-        conn.commit()
     return stack_home
 
 

@@ -20,17 +20,11 @@ D1, D2, D3 = date(2024, 3, 10), date(2024, 3, 11), date(2024, 3, 12)
 
 
 @pytest.fixture
-def env(settings, tmp_path, warehouse):
+def env(clean_source, tmp_path, warehouse):
     """Settings with a lake and bookmarks of this test's own, and an empty source."""
-    s = dataclasses.replace(
-        settings, lake_root=str(tmp_path / "lake"), bookmarks_root=str(tmp_path / "bookmarks")
+    return dataclasses.replace(
+        clean_source, lake_root=str(tmp_path / "lake"), bookmarks_root=str(tmp_path / "bookmarks")
     )
-    source_db.ensure_schema(s)
-    with source_db.connect(s) as conn, conn.cursor() as cur:
-        for t in ("apartments", "apartment_attributes", "bookings", "user_viewing"):
-            cur.execute(f"delete from {t}")
-        conn.commit()
-    return s
 
 
 def source(settings, *statements):

@@ -10,28 +10,9 @@ import pytest
 
 from rental_analytics.local import source_db
 from rental_analytics.local.generator import COLUMNS, generate, planned_counts, write_csvs
-from rental_analytics.local.importer import rejects_dir
-from rental_analytics.sources.tables import APARTMENTS_TABLES
 
 SCALE = 0.002
 LAB_SAMPLES = Path(__file__).resolve().parents[3] / "shared/datasets/rental-marketplace-lab-samples"
-
-
-@pytest.fixture
-def clean_source(settings):
-    """The shared test MariaDB with the source schema and all four tables empty."""
-    source_db.ensure_schema(settings)
-    conn = source_db.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for spec in APARTMENTS_TABLES:
-                cur.execute(f"truncate table `{spec.name}`")
-        conn.commit()
-    finally:
-        conn.close()
-    for old in rejects_dir(settings).glob("*.rejects.csv"):
-        old.unlink()
-    return settings
 
 
 @pytest.fixture

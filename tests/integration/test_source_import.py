@@ -16,7 +16,6 @@ from rental_analytics.local.importer import (
     import_apartments,
     rejects_dir,
 )
-from rental_analytics.sources.tables import APARTMENTS_TABLES
 
 LAB_SAMPLES = Path(__file__).resolve().parents[3] / "shared/datasets/rental-marketplace-lab-samples"
 
@@ -27,23 +26,6 @@ BOOKINGS_HEADER = (
     "booking_id,user_id,apartment_id,booking_date,checkin_date,checkout_date,total_price,"
     "currency,booking_status"
 )
-
-
-@pytest.fixture
-def clean_source(settings):
-    """The shared test MariaDB with the source schema and all four tables empty."""
-    source_db.ensure_schema(settings)
-    conn = source_db.connect(settings)
-    try:
-        with conn.cursor() as cur:
-            for spec in APARTMENTS_TABLES:
-                cur.execute(f"truncate table `{spec.name}`")
-        conn.commit()
-    finally:
-        conn.close()
-    for old in rejects_dir(settings).glob("*.rejects.csv"):
-        old.unlink()
-    return settings
 
 
 def query(settings, sql: str, params=None) -> list[tuple]:

@@ -1,0 +1,67 @@
+"""The `rentals` command's contracts that users and acceptance checks rely on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def rentals(home, *args, check=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rental_analytics.cli", *args],
+        env={**os.environ, "RENTALS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def test_sql_csv_stdout_holds_only_header_and_rows(stack_home, warehouse):
+    proc = rentals(
+        stack_home, "sql",
+        "select 1 as n, cast(2.50 as numeric(5,2)) as amount, null as nothing, true as flag,"
+        " date '2024-02-29' as day, 'a,\"b' as text",
+        "--format", "csv",
+    )  # fmt: skip
+    assert proc.stdout == 'n,amount,nothing,flag,day,text\n1,2.50,,true,2024-02-29,"a,""b"\n'
+
+
+def test_sql_error_is_a_message_not_a_traceback(stack_home, warehouse):
+    proc = rentals(stack_home, "sql", "select * from presentation.no_such_view", check=False)
+    assert proc.returncode != 0
+    assert "no_such_view" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_report_html_is_self_contained(stack_home, warehouse, tmp_path):
+    warehouse.execute(
+        "insert into curated.dim_listings (listing_id, price, currency, listing_created_on,"
+        " is_active, cityname, state) values (1, 100.00, 'USD', '2024-01-01', true, 'Reno', 'NV')"
+    )
+    warehouse.execute(
+        "insert into curated.fact_bookings (booking_id, listing_id, user_id, booking_date,"
+        " checkin_date, checkout_date, nights, total_price, currency)"
+        " values (1, 1, 7, '2024-01-02', '2024-01-03', '2024-01-05', 2, 50.00, 'USD')"
+    )
+    page = tmp_path / "kpis.html"
+    rentals(stack_home, "report", "--html", str(page))
+    text = page.read_text()
+    assert "presentation.vw_occupancy_rate_monthly" in text
+    assert text.count("<svg") == 7  # one chart per apartments KPI
+    assert "http://" not in text and "https://" not in text
+
+
+def test_bookmarks_commands(stack_home, tmp_path):
+    assert "table" in rentals(stack_home, "bookmarks", "show").stdout
+    proc = rentals(stack_home, "bookmarks", "rewind", "1999-01-01-01", check=False)
+    assert proc.returncode != 0 and "no committed batch" in proc.stderr
+    proc = rentals(stack_home, "bookmarks", "reset", "no_such_table", check=False)
+    assert proc.returncode != 0 and "unknown table" in proc.stderr
+
+
+def test_bad_run_date_is_refused(stack_home):
+    proc = rentals(stack_home, "run", "--run-date", "31/03/2025", check=False)
+    assert proc.returncode != 0 and "YYYY-MM-DD" in proc.stderr
