@@ -26,9 +26,13 @@ def _settings() -> Settings:
 
 
 def _ensure_up() -> None:
+    """Start this home's databases and give the local MariaDB the Aurora schema, so a home
+    with no source data yet runs (and extracts nothing) instead of failing."""
+    from rental_analytics.local import source_db
     from rental_analytics.local.stack import LocalStack
 
     LocalStack(_home()).up()
+    source_db.ensure_schema(_settings())
 
 
 @click.group()
@@ -44,7 +48,8 @@ def up() -> None:
     """Start this home's private MariaDB and PostgreSQL (idempotent)."""
     from rental_analytics.local.stack import LocalStack
 
-    status = LocalStack(_home()).up()
+    _ensure_up()
+    status = LocalStack(_home()).status()
     err.print(
         f"[green]up[/] home={_home()} mariadb=127.0.0.1:{status.mariadb_port} "
         f"postgres=127.0.0.1:{status.postgres_port}"

@@ -65,3 +65,22 @@ def test_bookmarks_commands(stack_home, tmp_path):
 def test_bad_run_date_is_refused(stack_home):
     proc = rentals(stack_home, "run", "--run-date", "31/03/2025", check=False)
     assert proc.returncode != 0 and "YYYY-MM-DD" in proc.stderr
+
+
+def test_run_with_no_source_data_at_all_succeeds(stack_home, settings, warehouse):
+    """No tables yet, then empty tables: both are normal, successful runs."""
+    import shutil
+
+    from rental_analytics.local import source_db
+
+    with source_db.connect(settings) as conn, conn.cursor() as cur:
+        for t in ("apartments", "apartment_attributes", "bookings", "user_viewing"):
+            cur.execute(f"drop table if exists {t}")
+        conn.commit()
+    shutil.rmtree(stack_home / "bookmarks", ignore_errors=True)
+    proc = rentals(stack_home, "run", "--run-date", "2025-01-01")
+    assert "succeeded" in proc.stderr
+    assert warehouse.query("select count(*) from raw_data.load_batches")[1] == [(0,)]
+    assert warehouse.query("select count(*) from presentation.vw_occupancy_rate_monthly")[1] == [
+        (0,)
+    ]
