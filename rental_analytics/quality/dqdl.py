@@ -290,12 +290,21 @@ class _Parser:
         self.expect_word("Rules", expected="'Rules = ['")
         self.expect_op(("=",), "'=' after 'Rules'")
         opening = self.expect_punct("[", "'[' after 'Rules ='")
-        rules: list[Rule] = []
-        if not self.is_punct("]"):
-            rules.append(self.rule())
-            while self.is_punct(","):
-                self.advance()
-                rules.append(self.rule())
+        rules = [] if self.is_punct("]") else self.comma_list(self.rule)
+        self.close_list(opening)
+        if self.peek().kind != "EOF":
+            raise self.error(self.peek(), "end of input after the closing ']'")
+        return tuple(rules)
+
+    def comma_list(self, item):
+        """One or more ``item``s separated by commas."""
+        items = [item()]
+        while self.is_punct(","):
+            self.advance()
+            items.append(item())
+        return items
+
+    def close_list(self, opening) -> None:
         if not self.is_punct("]"):
             raise self.error(
                 self.peek(),
@@ -303,9 +312,6 @@ class _Parser:
                 f"column {opening.column}",
             )
         self.advance()
-        if self.peek().kind != "EOF":
-            raise self.error(self.peek(), "end of input after the closing ']'")
-        return tuple(rules)
 
     def rule(self) -> Rule:
         start = self.pos
@@ -398,17 +404,8 @@ class _Parser:
                 self.expect_word("in", expected="'in' after 'not'")
                 op = "not in"
             opening = self.expect_punct("[", f"'[' after '{op}'")
-            items = [self.value()]
-            while self.is_punct(","):
-                self.advance()
-                items.append(self.value())
-            if not self.is_punct("]"):
-                raise self.error(
-                    self.peek(),
-                    f"',' or ']' closing the list opened at line {opening.line}, "
-                    f"column {opening.column}",
-                )
-            self.advance()
+            items = self.comma_list(self.value)
+            self.close_list(opening)
             return op, tuple(items)
         if self.is_word("between"):
             self.advance()
