@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from rental_analytics.config import validate_identifier
 from rental_analytics.warehouse.base import Warehouse, sql_dir
-from rental_analytics.warehouse.sqltext import split_statements
 
 
 @dataclass
@@ -25,22 +24,6 @@ class CurateResult:
     seconds: float = 0.0
 
 
-def _statement_counts(counts: list[int], sql_text: str) -> tuple[int, int]:
-    """(rows deleted, rows merged) from the per-statement counts of one merge file."""
-    deleted = merged = 0
-    for statement, count in zip(split_statements(sql_text), counts, strict=True):
-        body = (
-            "\n".join(line for line in statement.splitlines() if not line.lstrip().startswith("--"))
-            .lstrip()
-            .lower()
-        )
-        if body.startswith("delete"):
-            deleted += max(count, 0)
-        elif body.startswith("merge"):
-            merged += max(count, 0)
-    return deleted, merged
-
-
 def run_curate(wh: Warehouse) -> CurateResult:
     """Run every redshift/merges/*.sql file in order (each in its own transaction)."""
     started = time.monotonic()
@@ -49,7 +32,8 @@ def run_curate(wh: Warehouse) -> CurateResult:
     for path in sorted((sql_dir() / "merges").glob("*.sql")):
         t0 = time.monotonic()
         counts = wh.run_file(path)
-        deleted, merged = _statement_counts(counts, path.read_text())
+        deleted = sum(max(n, 0) for v, n in counts if v == "delete")
+        merged = sum(max(n, 0) for v, n in counts if v == "merge")
         target = validate_identifier(path.stem.split("_", 1)[1], "merge target")
         _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
         result.merges.append(

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from rental_analytics.warehouse.sqltext import split_statements
+from rental_analytics.warehouse.sqltext import split_statements, verb
 
 
 class WarehouseError(RuntimeError):
@@ -64,16 +64,19 @@ class Warehouse(ABC):
         self.close()
 
     # -- redshift/ files -------------------------------------------------------------
-    def run_file(self, path: Path) -> list[int]:
-        """Run every statement of one SQL file in one transaction; return row counts."""
-        counts: list[int] = []
+    def run_file(self, path: Path) -> list[tuple[str, int]]:
+        """Run every statement of one SQL file in one transaction.
+
+        Returns (verb, rows affected) per statement, e.g. ``("merge", 120)``.
+        """
+        results: list[tuple[str, int]] = []
         with self.transaction():
             for statement in split_statements(path.read_text()):
                 try:
-                    counts.append(self.execute(self.adapt(statement)))
+                    results.append((verb(statement), self.execute(self.adapt(statement))))
                 except Exception as exc:
                     raise WarehouseError(f"{path.name}: {exc}") from exc
-        return counts
+        return results
 
     def apply_ddl(self) -> None:
         """Create schemas and tables (idempotent: every DDL file uses IF NOT EXISTS)."""

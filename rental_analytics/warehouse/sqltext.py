@@ -51,9 +51,18 @@ def split_statements(text: str) -> list[str]:
     return [s.strip() for s in statements if _has_code(s)]
 
 
+def strip_comments(statement: str) -> str:
+    return re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S).strip()
+
+
 def _has_code(statement: str) -> bool:
-    without_comments = re.sub(r"--[^\n]*|/\*.*?\*/", "", statement, flags=re.S)
-    return bool(without_comments.strip())
+    return bool(strip_comments(statement))
+
+
+def verb(statement: str) -> str:
+    """The statement's first keyword, lowercased: 'merge', 'delete', 'create', ..."""
+    words = strip_comments(statement).split(None, 1)
+    return words[0].lower() if words else ""
 
 
 _CREATE_TABLE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*create\s+(?:temp\s+|temporary\s+)?table\b", re.I)

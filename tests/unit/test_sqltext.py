@@ -39,3 +39,10 @@ compound sortkey (id, name)"""
 def test_to_postgres_leaves_other_statements_alone():
     view = "create or replace view v as select sortkey, distkey from t"
     assert to_postgres(view) == view
+
+
+def test_verb_skips_leading_comments():
+    from rental_analytics.warehouse.sqltext import verb
+
+    assert verb("-- header; with a semicolon\n/* note */\n  MERGE into t using s") == "merge"
+    assert verb("-- only a comment") == ""
