@@ -115,11 +115,7 @@ def _later(a: Any, b: Any, logical_type: str) -> Any:
     """The later of two bookmark values (None-safe), compared by type, not as text."""
     if a is None or b is None:
         return b if a is None else a
-    if logical_type in ("int", "bigint"):
-        return max(int(a), int(b))
-    if logical_type.startswith("decimal"):
-        return str(max(Decimal(str(a)), Decimal(str(b))))
-    return max(str(a), str(b))  # ISO dates/timestamps order as text
+    return max(a, b, key=lambda v: _sort_value(v, logical_type))
 
 
 def next_bookmark(
