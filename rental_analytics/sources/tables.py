@@ -17,6 +17,8 @@ class Column:
     name: str
     type: str  # int | bigint | string | text | decimal(p,s) | date | timestamp | boolean | double
     nullable: bool = True
+    # Text layouts accepted when the column is parsed from a landed CSV (date, timestamp).
+    formats: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_identifier(self.name, "column name")
@@ -45,6 +47,10 @@ class TableSpec:
     parent: tuple[str, str] | None = None
     partition_column: str | None = None
     rules: tuple[str, ...] = field(default=())
+    # Landed CSV tables: the landing prefix (S3 prefix in AWS, folder under
+    # $RENTALS_HOME/landing locally) and the lab file names that land there.
+    landing_prefix: str | None = None
+    file_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         validate_identifier(self.name, "table name")
@@ -58,6 +64,11 @@ class TableSpec:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+    @property
+    def is_landed(self) -> bool:
+        """Rows arrive as CSV files in a landing prefix (not over JDBC)."""
+        return self.landing_prefix is not None
 
     @property
     def stg_table(self) -> str:
@@ -164,7 +175,111 @@ APARTMENTS_TABLES: tuple[TableSpec, ...] = (
     USER_VIEWING,
 )
 
-TABLES_BY_DOMAIN: dict[str, tuple[TableSpec, ...]] = {"apartments": APARTMENTS_TABLES}
+# -- vehicle rentals: CSV files landed under a prefix per table ------------------------------
+# Lab layouts: timestamps yyyy-MM-dd HH:mm:ss, except vehicles.last_update_timestamp and
+# expiration_date (dd-MM-yyyy[ HH:mm:ss]). Both orders are accepted everywhere: a four-digit
+# year first or last cannot be confused, and a file exported by another tool still parses.
+DAY_FIRST = ("dd-MM-yyyy HH:mm:ss", "dd-MM-yyyy")
+YEAR_FIRST = ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd")
+ANY_DATE = (*YEAR_FIRST, *DAY_FIRST)
+
+VEHICLES = TableSpec(
+    name="vehicles",
+    domain="vehicle_rentals",
+    columns=(
+        Column("active", "boolean"),
+        Column("vehicle_license_number", "string"),
+        Column("registration_name", "string"),
+        Column("license_type", "string"),
+        Column("expiration_date", "date", formats=(*DAY_FIRST, *YEAR_FIRST)),
+        Column("permit_license_number", "string"),
+        Column("certification_date", "date", formats=ANY_DATE),
+        Column("vehicle_year", "int"),
+        Column("base_telephone_number", "string"),
+        Column("base_address", "string"),
+        Column("vehicle_id", "string", nullable=False),
+        Column("last_update_timestamp", "timestamp", formats=(*DAY_FIRST, *YEAR_FIRST)),
+        Column("brand", "string"),
+        Column("vehicle_type", "string"),
+    ),
+    primary_key=("vehicle_id",),
+    bookmark_keys=(),
+    # The latest version of a vehicle wins by last_update_timestamp, whatever file it is in.
+    modified_column="last_update_timestamp",
+    landing_prefix="vehicles",
+    file_names=("vehicles.csv",),
+)
+
+LOCATIONS = TableSpec(
+    name="locations",
+    domain="vehicle_rentals",
+    columns=(
+        Column("location_id", "int", nullable=False),
+        Column("location_name", "string"),
+        Column("address", "string"),
+        Column("city", "string"),
+        Column("state", "string"),
+        Column("zip_code", "string"),  # text: zip codes keep their leading zeros
+        Column("latitude", "double"),
+        Column("longitude", "double"),
+    ),
+    primary_key=("location_id",),
+    bookmark_keys=(),
+    landing_prefix="locations",
+    file_names=("locations.csv", "location.csv"),
+)
+
+RENTAL_USERS = TableSpec(
+    name="rental_users",
+    domain="vehicle_rentals",
+    columns=(
+        Column("user_id", "string", nullable=False),
+        Column("first_name", "string"),
+        Column("last_name", "string"),
+        Column("email", "string"),
+        Column("phone_number", "string"),
+        Column("driver_license_number", "string"),
+        Column("driver_license_expiry", "date", formats=ANY_DATE),
+        Column("creation_date", "date", formats=ANY_DATE),
+        Column("is_active", "boolean"),
+    ),
+    primary_key=("user_id",),
+    bookmark_keys=(),
+    landing_prefix="users",
+    file_names=("users.csv",),
+)
+
+RENTAL_TRANSACTIONS = TableSpec(
+    name="rental_transactions",
+    domain="vehicle_rentals",
+    columns=(
+        Column("rental_id", "string", nullable=False),
+        Column("user_id", "string"),
+        Column("vehicle_id", "string"),
+        Column("rental_start_time", "timestamp", formats=ANY_DATE),
+        Column("rental_end_time", "timestamp", formats=ANY_DATE),
+        Column("pickup_location", "int"),
+        Column("dropoff_location", "int"),
+        # Four decimals: amounts are kept as given; KPIs round money to 2 decimals.
+        Column("total_amount", "decimal(14,4)"),
+    ),
+    primary_key=("rental_id",),
+    bookmark_keys=(),
+    landing_prefix="rental_transactions",
+    file_names=("rental_transactions.csv",),
+)
+
+VEHICLE_RENTALS_TABLES: tuple[TableSpec, ...] = (
+    VEHICLES,
+    LOCATIONS,
+    RENTAL_USERS,
+    RENTAL_TRANSACTIONS,
+)
+
+TABLES_BY_DOMAIN: dict[str, tuple[TableSpec, ...]] = {
+    "apartments": APARTMENTS_TABLES,
+    "vehicle_rentals": VEHICLE_RENTALS_TABLES,
+}
 
 
 def all_tables() -> tuple[TableSpec, ...]:

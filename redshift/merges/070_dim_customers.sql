@@ -1,0 +1,76 @@
+-- Merge curated.dim_customers from raw_data.stg_rental_users.
+-- Grain: one row per vehicle-rental customer. Key: user_id.
+-- The source is rebuilt whole from stg: a newer version of a customer replaces the older one
+-- and a customer that left stg is deleted. Idempotent.
+drop table if exists dim_customers_source;
+
+create temp table dim_customers_source as
+with
+
+rental_users as (
+    select * from raw_data.stg_rental_users
+),
+
+final as (
+    select
+        user_id,
+        first_name,
+        last_name,
+        email,
+        phone_number,
+        driver_license_number,
+        driver_license_expiry,
+        creation_date,
+        is_active
+    from rental_users
+)
+
+select * from final;
+
+-- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
+-- that rescans the growing target for every source row.
+analyze dim_customers_source;
+
+delete from curated.dim_customers
+where not exists (
+    select 1 from dim_customers_source as src
+    where src.user_id = curated.dim_customers.user_id
+);
+
+merge into curated.dim_customers
+using dim_customers_source as src
+    on curated.dim_customers.user_id = src.user_id
+when matched then
+    update
+        set
+            first_name = src.first_name,
+            last_name = src.last_name,
+            email = src.email,
+            phone_number = src.phone_number,
+            driver_license_number = src.driver_license_number,
+            driver_license_expiry = src.driver_license_expiry,
+            creation_date = src.creation_date,
+            is_active = src.is_active
+when not matched then insert (
+    user_id,
+    first_name,
+    last_name,
+    email,
+    phone_number,
+    driver_license_number,
+    driver_license_expiry,
+    creation_date,
+    is_active
+) values (
+    src.user_id,
+    src.first_name,
+    src.last_name,
+    src.email,
+    src.phone_number,
+    src.driver_license_number,
+    src.driver_license_expiry,
+    src.creation_date,
+    src.is_active
+);
+
+drop table dim_customers_source;
