@@ -10,15 +10,18 @@ import sys
 
 
 def extract(args, settings, spark):
+    from rental_analytics.config import ConfigError
     from rental_analytics.sources.extract import JdbcReader, extract_domain
+    from rental_analytics.sources.landing import LandingReader, landing_for
 
+    if not args.domain:
+        raise ConfigError("--domain is required: apartments or vehicle_rentals")
+    if args.domain == "vehicle_rentals":
+        reader = LandingReader(spark, landing_for(settings.landing_root))
+    else:
+        reader = JdbcReader(spark, settings)
     return extract_domain(
-        spark,
-        settings,
-        args.domain or "apartments",
-        args.run_date,
-        JdbcReader(spark, settings),
-        full_refresh=args.full_refresh,
+        spark, settings, args.domain, args.run_date, reader, full_refresh=args.full_refresh
     )
 
 

@@ -13,9 +13,10 @@ from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import BookmarkStore
+from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.transforms.common import spark_schema
-from rental_analytics.transforms.staging import BatchContext, prepare_batch
+from rental_analytics.transforms.staging import BatchContext, check_batch, split_batch
 from rental_analytics.warehouse.base import Warehouse
 from rental_analytics.warehouse.loading import BatchLoad, batch_is_loaded, load_batch
 
@@ -51,8 +52,11 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                 if batch_is_loaded(wh, table, batch.batch_id):
                     continue
                 ctx = BatchContext(batch.batch_id, date.fromisoformat(batch.run_date), loaded_at)
-                raw = spark.read.schema(spark_schema(spec)).parquet(tb.path)
-                accepted, rejects = prepare_batch(raw, spec, load_rules(spec), ctx)
+                schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
+                raw = spark.read.schema(schema).parquet(tb.path)
+                # Both outputs derive from the checked rows: check (parse, rules) once.
+                checked = check_batch(raw, spec, load_rules(spec)).persist()
+                accepted, rejects = split_batch(checked, spec, ctx)
                 accepted_path = staged_batch_path(
                     settings.lake_root, domain, table, batch.batch_id, "accepted"
                 )
@@ -61,6 +65,7 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                 )
                 accepted.write.mode("overwrite").parquet(accepted_path)
                 rejects.write.mode("overwrite").parquet(rejects_path)
+                checked.unpersist()
                 result.batches.append(
                     load_batch(
                         wh,

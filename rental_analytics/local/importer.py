@@ -10,8 +10,9 @@ A row that cannot be parsed is not imported: it goes with its line number and re
 ``$RENTALS_HOME/rejects/source_import/<file stem>.rejects.csv`` and is counted, so every
 row read is either upserted, superseded by a later line with the same key, or rejected.
 
-Vehicle-domain files (vehicles, locations, users, rental_transactions) land elsewhere and
-are listed in the summary as skipped.
+Vehicle-domain files (vehicles, locations, users, rental_transactions) are not imported
+into the database: :func:`import_directory` lands them in the landing zone as a new batch,
+where the next run's extraction reads them (``import_apartments`` lists them as skipped).
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from pathlib import Path
 
 from rental_analytics.config import Settings
 from rental_analytics.local import source_db
-from rental_analytics.sources.tables import TableSpec, get_table
+from rental_analytics.sources import headers
+from rental_analytics.sources.headers import HeaderMatch
+from rental_analytics.sources.landing import LandingError, LocalLanding, land_files
+from rental_analytics.sources.tables import VEHICLE_RENTALS_TABLES, TableSpec, get_table
 
 # Import order: the tables have no foreign keys (references may dangle, as in the lab
 # data), so any order works; parents first keeps a partial failure easy to read.
@@ -174,37 +178,12 @@ def _skip_reason(name: str) -> str:
     return NOT_APARTMENTS_DOMAIN if lower.startswith(VEHICLE_FILE_PREFIXES) else UNKNOWN_FILE
 
 
-@dataclass(frozen=True)
-class HeaderMatch:
-    """Where each spec column sits in a file's header, and the header's extra columns."""
-
-    positions: tuple[int, ...]  # per spec column, its index in the file's rows
-    width: int  # fields per row
-    extra_columns: tuple[str, ...]
-
-
 def match_header(header: Sequence[str], spec: TableSpec, file_name: str) -> HeaderMatch:
-    """Match a header to a spec: names trimmed and case-insensitive, any order, extra
-    columns ignored; a missing or repeated spec column is a :class:`SourceImportError`."""
-    names = [h.strip().lower() for h in header]
-    positions = []
-    missing = []
-    for column in spec.column_names:
-        found = [i for i, n in enumerate(names) if n == column]
-        if len(found) > 1:
-            raise SourceImportError(f"{file_name}: column {column!r} appears {len(found)} times")
-        if not found:
-            missing.append(column)
-        else:
-            positions.append(found[0])
-    if missing:
-        raise SourceImportError(
-            f"{file_name}: missing column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(c) for c in missing)} required by table {spec.name} "
-            f"(header: {', '.join(h.strip() for h in header)})"
-        )
-    extra = tuple(h.strip() for h in header if h.strip().lower() not in spec.column_names)
-    return HeaderMatch(positions=tuple(positions), width=len(header), extra_columns=extra)
+    """:func:`rental_analytics.sources.headers.match_header`, failing as an import error."""
+    try:
+        return headers.match_header(header, spec, file_name)
+    except headers.HeaderError as exc:
+        raise SourceImportError(str(exc)) from None
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -364,6 +343,8 @@ class FileImport:
     extra_columns: tuple[str, ...] = ()
     skipped_reason: str | None = None
     seconds: float = 0.0
+    landed_as: str | None = None  # vehicle domain: the landing key the file was copied to
+    already_landed: bool = False  # vehicle domain: the same content is already landed
 
     @property
     def rows_unchanged(self) -> int:
@@ -372,6 +353,13 @@ class FileImport:
     def describe(self) -> str:
         if self.table is None:
             return f"{self.path.name}: skipped ({self.skipped_reason})"
+        if self.already_landed:
+            return f"{self.path.name} -> {self.table}: not landed again (same content landed)"
+        if self.landed_as:
+            return (
+                f"{self.path.name} -> {self.table}: landed as {self.landed_as} "
+                "(the next run checks and loads its rows)"
+            )
         parts = [
             f"{self.path.name} -> {self.table}: {self.rows_read} read, "
             f"{self.rows_upserted} upserted ({self.rows_inserted} new, {self.rows_updated} "
@@ -441,6 +429,67 @@ def import_apartments(settings: Settings, directory: Path) -> ImportSummary:
     ]
     imported = import_files(settings, wanted)
     return ImportSummary(directory=directory, files=(*imported.files, *skipped))
+
+
+def classify_landed_file(name: str) -> TableSpec | None:
+    """The vehicle-domain table a lab CSV feeds, from its name (``users*.csv`` ->
+    rental_users, ``location*.csv`` -> locations, ...), or None."""
+    lower = name.lower()
+    if not lower.endswith(".csv"):
+        return None
+    for spec in VEHICLE_RENTALS_TABLES:
+        if any(lower.startswith(n.removesuffix(".csv")) for n in spec.file_names):
+            return spec
+    return None
+
+
+def land_vehicle_files(settings: Settings, paths: Iterable[Path]) -> list[FileImport]:
+    """Land vehicle-domain CSVs as one new landing batch (headers checked first)."""
+    files = []
+    for p in sorted(Path(p) for p in paths):
+        spec = classify_landed_file(p.name)
+        if spec is None:
+            raise SourceImportError(f"{p}: not a vehicle-domain lab file name")
+        files.append((spec, p))
+    try:
+        outcome = land_files(LocalLanding(settings.landing_root), files)
+    except LandingError as exc:
+        raise SourceImportError(str(exc)) from None
+    tables = {p: spec.name for spec, p in files}
+    return [
+        FileImport(
+            path=p,
+            table=tables[p],
+            landed_as=landed.key if landed else None,
+            already_landed=landed is None,
+        )
+        for p, landed in outcome
+    ]
+
+
+def import_directory(settings: Settings, directory: Path) -> ImportSummary:
+    """Import every lab CSV directly in ``directory``: apartments-domain files upsert into
+    the source database, vehicle-domain files land as one new landing batch.
+
+    Vehicle headers are checked before anything is imported, then apartments headers: a
+    missing column anywhere leaves the source and the landing zone untouched.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SourceImportError(f"{directory}: not a directory")
+    csvs = sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+    vehicle = [p for p in csvs if classify_landed_file(p.name)]
+    apartments = [p for p in csvs if classify_file(p.name)]
+    for p in apartments:
+        _read_header(p, get_table(str(classify_file(p.name))))
+    landed = land_vehicle_files(settings, vehicle) if vehicle else []
+    imported = import_files(settings, apartments) if apartments else ImportSummary(directory)
+    skipped = [
+        FileImport(path=p, table=None, skipped_reason=UNKNOWN_FILE)
+        for p in csvs
+        if p not in vehicle and p not in apartments
+    ]
+    return ImportSummary(directory=directory, files=(*imported.files, *landed, *skipped))
 
 
 def import_files(settings: Settings, paths: Iterable[Path]) -> ImportSummary:

@@ -9,7 +9,7 @@ column (SPEC section 3).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,7 +21,13 @@ from pyspark.sql import functions as F
 from rental_analytics.config import Settings
 from rental_analytics.lake import raw_batch_path, remove_tree
 from rental_analytics.sources.bookmarks import BookmarkStore, DomainState, TableBatch
-from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
+from rental_analytics.sources.landing import (
+    LandingError,
+    LandingReader,
+    files_bookmark,
+    pending_files,
+)
+from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec, all_tables
 from rental_analytics.transforms.common import cast_to_spec
 
 
@@ -211,7 +217,8 @@ class TableExtract:
     path: str | None
     full_refresh: bool
     seconds: float
-    query: str
+    query: str  # the source query, or the files read
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -227,28 +234,87 @@ class ExtractResult:
         return sum(t.rows for t in self.tables)
 
 
+@dataclass
+class _TableRead:
+    """What one table contributes to a batch, before it is written."""
+
+    df: DataFrame | None  # None: nothing to read
+    describe: str
+    bookmark: Callable[[DataFrame | None], dict[str, Any]]
+    commit_empty: bool = False  # commit even with no rows (files processed, all empty)
+    notes: list[str] = field(default_factory=list)
+
+
+def _jdbc_read(
+    reader: TableReader,
+    spec: TableSpec,
+    state: DomainState,
+    run_date: date,
+    lookback_days: int,
+    is_refresh: bool,
+) -> _TableRead:
+    predicate = None if is_refresh else incremental_predicate(spec, state, run_date, lookback_days)
+    query = source_query(spec, predicate)
+    previous = state.table(spec.name)
+    return _TableRead(
+        df=cast_to_spec(reader.read(spec, query), spec),
+        describe=query,
+        bookmark=lambda batch: next_bookmark(spec, previous, batch, is_refresh),
+    )
+
+
+def _landed_read(
+    reader: LandingReader, spec: TableSpec, state: DomainState, is_refresh: bool
+) -> _TableRead:
+    present = reader.list_files(spec)
+    previous = state.table(spec.name)
+    pending = pending_files(present, previous, is_refresh)
+    if not pending and not is_refresh:
+        return _TableRead(df=None, describe="no new files", bookmark=lambda _: previous or {})
+    try:
+        matches = reader.headers(spec, pending)
+    except LandingError as exc:
+        raise ExtractError(str(exc)) from exc
+    notes = [
+        f"{key}: extra columns ignored: {', '.join(m.extra_columns)}"
+        for key, m in matches.items()
+        if m.extra_columns
+    ]
+    notes += [f"{f.key}: empty file" for f in pending if f.key not in matches]
+    return _TableRead(
+        df=reader.read(spec, pending, matches),
+        describe="files: " + ", ".join(f.key for f in pending),
+        bookmark=lambda _: files_bookmark(previous, pending, is_refresh, present),
+        commit_empty=True,
+        notes=notes,
+    )
+
+
 def extract_domain(
     spark: SparkSession,
     settings: Settings,
     domain: str,
     run_date: date,
-    reader: TableReader,
+    reader: TableReader | LandingReader,
     full_refresh: Iterable[str] = (),
     tables: Iterable[TableSpec] | None = None,
 ) -> ExtractResult:
     """Extract every table of a domain into one raw batch, then commit the bookmarks.
 
-    All Parquet output is written (and read back) before the state document is replaced:
-    a run that dies earlier leaves the bookmarks where they were, and its rerun overwrites
-    the same batch paths.
+    ``reader`` is the domain's source: a JDBC reader (database tables, bookmark keys) or a
+    landing reader (CSV files, file bookmarks). All Parquet output is written (and read
+    back) before the state document is replaced: a run that dies earlier leaves the
+    bookmarks where they were, and its rerun overwrites the same batch paths.
     """
     specs = list(tables) if tables is not None else list(TABLES_BY_DOMAIN[domain])
     refresh = set(full_refresh)
     if "all" in refresh:
         refresh = {s.name for s in specs}
-    unknown = refresh - {s.name for s in specs}
+    # One --full-refresh list serves every domain's extract: each takes its own tables.
+    unknown = refresh - {s.name for s in all_tables()}
     if unknown:
-        raise ExtractError(f"--full-refresh names tables not in {domain}: {sorted(unknown)}")
+        raise ExtractError(f"--full-refresh names unknown tables: {sorted(unknown)}")
+    refresh &= {s.name for s in specs}
     store = BookmarkStore(settings.bookmarks_root, domain)
     state = store.load()
     batch_id = state.next_batch_id(run_date)
@@ -258,29 +324,46 @@ def extract_domain(
     for spec in specs:
         started = time.monotonic()
         is_refresh = spec.name in refresh
-        predicate = None if is_refresh else incremental_predicate(
-            spec, state, run_date, settings.bookings_lookback_days
-        )  # fmt: skip
-        query = source_query(spec, predicate)
         path = raw_batch_path(settings.lake_root, domain, spec.name, run_date.isoformat(), batch_id)
         try:
-            df = cast_to_spec(reader.read(spec, query), spec)
-            df.write.mode("overwrite").option("compression", "snappy").parquet(path)
-            batch = spark.read.parquet(path)
-            rows = batch.count()
+            if spec.is_landed:
+                if not isinstance(reader, LandingReader):
+                    raise ExtractError(f"{spec.name} is a landed table: it needs a LandingReader")
+                read = _landed_read(reader, spec, state, is_refresh)
+            else:
+                read = _jdbc_read(
+                    reader, spec, state, run_date, settings.bookings_lookback_days, is_refresh
+                )
+            rows, batch = 0, None
+            if read.df is not None:
+                read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
+                batch = spark.read.parquet(path)
+                rows = batch.count()
+        except ExtractError:
+            raise
         except Exception as exc:
             raise ExtractError(f"{domain}.{spec.name}: extraction failed: {exc}") from exc
-        if rows == 0 and not is_refresh:
+        if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
             result.tables.append(
-                TableExtract(spec.name, 0, None, False, time.monotonic() - started, query)
+                TableExtract(
+                    spec.name, 0, None, False, time.monotonic() - started, read.describe, read.notes
+                )
             )
             continue
-        bookmarks[spec.name] = next_bookmark(spec, state.table(spec.name), batch, is_refresh)
+        bookmarks[spec.name] = read.bookmark(batch)
         written[spec.name] = TableBatch(spec.name, path, rows, is_refresh)
         result.tables.append(
-            TableExtract(spec.name, rows, path, is_refresh, time.monotonic() - started, query)
+            TableExtract(
+                spec.name,
+                rows,
+                path,
+                is_refresh,
+                time.monotonic() - started,
+                read.describe,
+                read.notes,
+            )
         )
     if written:
         store.commit(state, batch_id, run_date, written, bookmarks)

@@ -13,10 +13,12 @@ from datetime import date, datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from rental_analytics.quality import with_row_failures
+from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
+from rental_analytics.sources.landing import SOURCE_FILE_SEQ
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import latest_per_key, record_key, row_hash
+from rental_analytics.transforms.landed import MALFORMED_RULE, PARSE_FAILURES, RAW_ROW, parse_landed
 
 LOAD_COLUMNS = ("load_batch_id", "load_run_date", "load_row_hash", "loaded_at")
 REJECT_COLUMNS = (
@@ -38,39 +40,82 @@ class BatchContext:
     loaded_at: datetime
 
 
+STALE_GUARD_COLUMN = "load_raw_row"
+
+
+def guards_stale_versions(spec: TableSpec) -> bool:
+    """Whether a load must keep an already loaded newer version of a row.
+
+    A landed file can carry an older version of a row than the warehouse holds (a file
+    rewritten from an old export): by the modification column, the newer one stays. A JDBC
+    extraction always reads the current version, so it replaces.
+    """
+    return spec.is_landed and spec.modified_column is not None
+
+
 def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) -> DataFrame:
-    raw_row = F.to_json(F.struct(*[F.col(c) for c in spec.column_names]))
     return df.select(
         F.lit(spec.name).alias("source_table"),
         record_key(spec.primary_key).alias("record_key"),
         rule.alias("rule"),
         reason.alias("reason"),
         F.lit(ctx.batch_id).alias("batch_id"),
-        raw_row.alias("raw_row"),
-        F.md5(F.concat_ws("\x1f", raw_row, rule)).alias("row_hash"),
+        F.col(RAW_ROW).alias("raw_row"),
+        F.md5(F.concat_ws("\x1f", F.col(RAW_ROW), rule)).alias("row_hash"),
         F.lit(ctx.loaded_at).cast("timestamp").alias("rejected_at"),
     )
+
+
+def check_batch(df: DataFrame, spec: TableSpec, rules: tuple[Rule, ...]) -> DataFrame:
+    """Typed spec columns, ``raw_row`` and ``dq_failures`` (every reason a row is rejected).
+
+    Landed tables arrive as text and are parsed first: a value that does not parse is a
+    failure, and a record that could not be split into fields fails for that alone.
+    """
+    if not spec.is_landed:
+        typed = df.select(
+            *spec.column_names,
+            F.to_json(F.struct(*[F.col(c) for c in spec.column_names])).alias(RAW_ROW),
+        )
+        return with_row_failures(typed, rules)
+    checked = with_row_failures(parse_landed(df, spec), rules)
+    parse = F.col(PARSE_FAILURES)
+    malformed = F.exists(parse, lambda f: f["rule"] == MALFORMED_RULE)
+    failures = F.when(malformed, parse).otherwise(F.concat(parse, F.col(FAILURES_COLUMN)))
+    return checked.withColumn(FAILURES_COLUMN, failures).drop(PARSE_FAILURES)
 
 
 def prepare_batch(
     df: DataFrame, spec: TableSpec, rules: tuple[Rule, ...], ctx: BatchContext
 ) -> tuple[DataFrame, DataFrame]:
     """Split a raw batch into (accepted stg rows with load metadata, reject rows)."""
-    checked = with_row_failures(df.select(*spec.column_names), rules)
-    failed = checked.where(F.size("dq_failures") > 0)
-    passed = checked.where(F.size("dq_failures") == 0).drop("dq_failures")
+    return split_batch(check_batch(df, spec, rules), spec, ctx)
+
+
+def split_batch(
+    checked: DataFrame, spec: TableSpec, ctx: BatchContext
+) -> tuple[DataFrame, DataFrame]:
+    """Split a checked batch into (accepted stg rows with load metadata, reject rows).
+
+    The latest version of a key wins: by the modification column, then by landing order,
+    then by content (deterministic); the versions it supersedes are rejects.
+    """
+    failed = checked.where(F.size(FAILURES_COLUMN) > 0)
+    passed = checked.where(F.size(FAILURES_COLUMN) == 0).drop(FAILURES_COLUMN)
     failed_rejects = _rejects(
         failed,
         spec,
         ctx,
-        F.array_join(F.transform("dq_failures", lambda f: f["rule"]), "; "),
-        F.array_join(F.transform("dq_failures", lambda f: f["reason"]), "; "),
+        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["rule"]), "; "),
+        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["reason"]), "; "),
     )
 
     hashed = passed.withColumn("load_row_hash", row_hash(passed, spec.column_names))
     order = []
     if spec.modified_column:
         order.append(F.col(spec.modified_column).desc_nulls_last())
+    if SOURCE_FILE_SEQ in hashed.columns:
+        order.append(F.col(SOURCE_FILE_SEQ).desc())
     order.append(F.col("load_row_hash").desc())
     latest, superseded = latest_per_key(hashed, spec.primary_key, order)
     key_cols = " ".join(f'"{k}"' for k in spec.primary_key)
@@ -81,11 +126,13 @@ def prepare_batch(
         F.lit(f"IsPrimaryKey {key_cols}"),
         F.lit(f"duplicate key in batch {ctx.batch_id}: superseded by a later version"),
     )
+    extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []
     accepted = latest.select(
         *spec.column_names,
         F.lit(ctx.batch_id).alias("load_batch_id"),
         F.lit(ctx.run_date).cast("date").alias("load_run_date"),
         "load_row_hash",
         F.lit(ctx.loaded_at).cast("timestamp").alias("loaded_at"),
+        *extra,
     )
     return accepted, failed_rejects.unionByName(superseded_rejects)

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rental_analytics.sources.tables import TableSpec
-from rental_analytics.transforms.staging import LOAD_COLUMNS, REJECT_COLUMNS
+from rental_analytics.transforms.staging import (
+    LOAD_COLUMNS,
+    REJECT_COLUMNS,
+    STALE_GUARD_COLUMN,
+    guards_stale_versions,
+)
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 
 
@@ -24,6 +29,8 @@ class StgStatements:
     delete_changed: str
     insert_new: str
     drop_stage: str
+    reject_stale: str | None = None  # bound: rule, reason, batch_id, rejected_at
+    delete_stale: str | None = None
 
 
 def stg_statements(spec: TableSpec) -> StgStatements:
@@ -32,8 +39,37 @@ def stg_statements(spec: TableSpec) -> StgStatements:
     stage = f"stage_{spec.name}"
     cols = ", ".join((*spec.column_names, *LOAD_COLUMNS))
     on = " and ".join(f"{target_name}.{k} = {stage}.{k}" for k in spec.primary_key)
+    create_stage = f"create temp table {stage} (like {target})"
+    reject_stale = delete_stale = None
+    if guards_stale_versions(spec):
+        mod = spec.modified_column
+        stale = (
+            f"{target_name}.{mod} is not null"
+            f" and ({stage}.{mod} is null or {stage}.{mod} < {target_name}.{mod})"
+        )
+        key = " || '|' || ".join(
+            f"coalesce(cast({stage}.{k} as varchar(1024)), 'NULL')" for k in spec.primary_key
+        )
+        # The stage carries each row's landed text, for the reject of a stale version.
+        create_stage = (
+            f"create temp table {stage} as select {target_name}.*,"  # noqa: S608
+            f" cast(null as varchar(65535)) as {STALE_GUARD_COLUMN}"
+            f" from {target} where 1 = 0"
+        )
+        reject_stale = (
+            f"insert into stage_rejects ({', '.join(REJECT_COLUMNS)})"  # noqa: S608
+            f" select '{spec.name}', {key}, cast(%(rule)s as varchar(1024)),"
+            f" cast(%(reason)s as varchar(1024)) || cast({target_name}.{mod} as varchar(64))"
+            f" || ')', cast(%(batch_id)s as varchar(64)), {stage}.{STALE_GUARD_COLUMN},"
+            f" md5({stage}.{STALE_GUARD_COLUMN} || chr(31) || cast(%(rule)s as varchar(1024))),"
+            f" cast(%(rejected_at)s as timestamp)"
+            f" from {stage} join {target} on {on} where {stale}"
+        )
+        delete_stale = f"delete from {stage} using {target} where {on} and {stale}"  # noqa: S608
     return StgStatements(
-        create_stage=f"create temp table {stage} (like {target})",
+        reject_stale=reject_stale,
+        delete_stale=delete_stale,
+        create_stage=create_stage,
         delete_missing=(
             f"delete from {target} where not exists (select 1 from {stage} where {on})"  # noqa: S608
         ),
@@ -90,20 +126,43 @@ def load_batch(
     rejects_path: str,
     rows_extracted: int,
 ) -> BatchLoad:
-    """Merge one prepared batch into its stg table and record it; all or nothing."""
+    """Merge one prepared batch into its stg table and record it; all or nothing.
+
+    For landed tables with a modification column, a row older than the version already
+    loaded is not applied: it is rejected as superseded, naming the newer version.
+    """
     sql = stg_statements(spec)
     with wh.transaction():
+        wh.execute("create temp table stage_rejects (like raw_data.rejects)")
+        rejected = wh.copy_parquet("stage_rejects", REJECT_COLUMNS, rejects_path)
+
         wh.execute(sql.create_stage)
-        loaded = wh.copy_parquet(
-            f"stage_{spec.name}", (*spec.column_names, *LOAD_COLUMNS), accepted_path
-        )
+        columns = (*spec.column_names, *LOAD_COLUMNS)
+        if sql.reject_stale:
+            columns = (*columns, STALE_GUARD_COLUMN)
+        loaded = wh.copy_parquet(f"stage_{spec.name}", columns, accepted_path)
+        if sql.reject_stale:
+            key_cols = " ".join(f'"{k}"' for k in spec.primary_key)
+            stale = wh.execute(
+                sql.reject_stale,
+                {
+                    "rule": f"IsPrimaryKey {key_cols}",
+                    "reason": f"superseded: a newer version is already loaded "
+                    f"({spec.modified_column} ",
+                    "batch_id": batch_id,
+                    "rejected_at": loaded_at,
+                },
+            )
+            loaded -= stale
+            rejected += stale
+        # Before stale rows leave the stage: their keys are still present in the source.
         deleted = wh.execute(sql.delete_missing) if full_refresh else 0
+        if sql.delete_stale:
+            wh.execute(sql.delete_stale)
         updated = wh.execute(sql.delete_changed)
         inserted = wh.execute(sql.insert_new) - updated
         wh.execute(sql.drop_stage)
 
-        wh.execute("create temp table stage_rejects (like raw_data.rejects)")
-        rejected = wh.copy_parquet("stage_rejects", REJECT_COLUMNS, rejects_path)
         wh.execute(REJECTS_INSERT)
         wh.execute("drop table stage_rejects")
 

@@ -200,8 +200,11 @@ def test_full_refresh_reconciles_deletes(spark, env, warehouse):
     assert {b.table: b.rows_deleted for b in load.batches}["apartments"] == 1
     run_curate(warehouse)
     assert warehouse.query("select listing_id from curated.dim_listings")[1] == [(1,)]
-    with pytest.raises(ExtractError, match="not in apartments"):
-        extract(spark, env, D3, full_refresh=["vehicles"])
+    with pytest.raises(ExtractError, match="unknown tables"):
+        extract(spark, env, D3, full_refresh=["apartmentz"])
+    # one --full-refresh list serves both domains: the other domain's tables are not ours
+    other = extract(spark, env, D3, full_refresh=["vehicles"])
+    assert not any(t.full_refresh for t in other.tables)
 
 
 class LiteralReader:

@@ -1,0 +1,293 @@
+"""The CSV landing zone of the vehicle-rentals domain, and its file bookmarks.
+
+Files land under one prefix per table (``vehicles/``, ``locations/``, ``users/``,
+``rental_transactions/``): an S3 prefix in AWS, a folder under ``$RENTALS_HOME/landing``
+locally. Any ``*.csv`` below a table's prefix belongs to that table, whatever its name.
+
+Bookmarks follow Glue's S3 bookmarks, made exact: the state keeps every processed file's
+key and content fingerprint, so a file is processed once, and a file rewritten with new
+content (a new fingerprint under the same key) is processed again; its rows then replace
+the earlier versions by key in the warehouse. Files are processed in landing order (last
+modification, then key), which is also the order that breaks ties between versions of a
+row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from rental_analytics.sources.headers import HeaderError, HeaderMatch, match_header
+from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
+
+SOURCE_FILE = "source_file"  # the landed file's key, on every raw row
+SOURCE_FILE_SEQ = "source_file_seq"  # its position in landing order within the batch
+CORRUPT_RECORD = "corrupt_record"  # the raw line of a record Spark could not split
+_IMPORT_BATCH = "import-{:04d}"
+
+
+class LandingError(RuntimeError):
+    """A landed file cannot be read as its table: the message names table, file and why."""
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    key: str  # relative to the landing root: <prefix>/<...>/<name>.csv
+    uri: str  # what Spark reads
+    size: int
+    modified_ns: int  # last modification (S3 LastModified), orders the landing
+    fingerprint: str  # content identity: sha256 locally, the ETag in S3
+
+
+class Landing(Protocol):
+    """Where landed files live. The local folder is below; S3 plugs in with the deployment."""
+
+    def list_files(self, prefix: str) -> list[LandedFile]: ...
+
+    def read_head(self, file: LandedFile, size: int = 65_536) -> bytes: ...
+
+    def put_file(self, source: Path, key: str) -> LandedFile: ...
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _visible(relative: Path) -> bool:
+    # Hidden and underscore names are in-flight copies or Spark/Hadoop markers, not data.
+    return not any(part.startswith((".", "_")) for part in relative.parts)
+
+
+class LocalLanding:
+    """The landing zone as a folder (``$RENTALS_HOME/landing``)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _file(self, path: Path) -> LandedFile:
+        stat = path.stat()
+        return LandedFile(
+            key=path.relative_to(self.root).as_posix(),
+            uri=str(path),
+            size=stat.st_size,
+            modified_ns=stat.st_mtime_ns,
+            fingerprint=_sha256(path),
+        )
+
+    def list_files(self, prefix: str) -> list[LandedFile]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        files = [
+            self._file(p)
+            for p in base.rglob("*")
+            if p.is_file() and p.suffix.lower() == ".csv" and _visible(p.relative_to(base))
+        ]
+        return sorted(files, key=lambda f: (f.modified_ns, f.key))
+
+    def read_head(self, file: LandedFile, size: int = 65_536) -> bytes:
+        with open(file.uri, "rb") as fh:
+            return fh.read(size)
+
+    def put_file(self, source: Path, key: str) -> LandedFile:
+        """Copy ``source`` to ``key`` atomically: a reader never sees half a file."""
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; landed data is readable
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return self._file(target)
+
+    def next_import_batch(self) -> str:
+        """The name of the next import folder: one more than the highest in any prefix."""
+        highest = 0
+        for spec in TABLES_BY_DOMAIN["vehicle_rentals"]:
+            base = self.root / str(spec.landing_prefix)
+            if base.is_dir():
+                for child in base.iterdir():
+                    name = child.name
+                    if child.is_dir() and name.startswith("import-") and name[7:].isdigit():
+                        highest = max(highest, int(name[7:]))
+        return _IMPORT_BATCH.format(highest + 1)
+
+
+def landing_for(root: str) -> Landing:
+    """The landing zone at ``root``: the one place that tells a folder from an S3 prefix."""
+    if root.startswith("s3://"):
+        raise NotImplementedError("the S3 landing zone arrives with the AWS deployment (issue 6)")
+    return LocalLanding(root)
+
+
+# -- headers --------------------------------------------------------------------------------
+def parse_header(head: bytes, spec: TableSpec, key: str) -> HeaderMatch | None:
+    """The header of a landed file matched to its spec; None for an empty (0-byte) file."""
+    if not head.strip():
+        return None
+    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        text = first.decode("utf-8-sig")
+        header = next(csv.reader(io.StringIO(text)))
+    except (UnicodeDecodeError, csv.Error, StopIteration) as exc:
+        raise LandingError(f"{spec.name}: {key}: unreadable header line: {exc}") from None
+    try:
+        return match_header(header, spec, key)
+    except HeaderError as exc:
+        raise LandingError(f"{spec.name}: {exc}") from None
+
+
+# -- which files a run reads ---------------------------------------------------------------
+def pending_files(
+    files: Sequence[LandedFile], bookmark: dict[str, Any] | None, full_refresh: bool
+) -> list[LandedFile]:
+    """Files not yet processed with their current content (all of them on a full refresh)."""
+    if full_refresh:
+        return list(files)
+    seen = (bookmark or {}).get("files", {})
+    return [f for f in files if seen.get(f.key) != f.fingerprint]
+
+
+def files_bookmark(
+    previous: dict[str, Any] | None,
+    processed: Iterable[LandedFile],
+    full_refresh: bool,
+    present: Iterable[LandedFile] = (),
+) -> dict[str, Any]:
+    """The bookmark after committing ``processed``: every file key with the fingerprint
+    processed. A full refresh forgets files that are no longer in the landing zone."""
+    seen = {} if full_refresh else dict((previous or {}).get("files", {}))
+    if full_refresh:
+        seen.update({f.key: f.fingerprint for f in present})
+    seen.update({f.key: f.fingerprint for f in processed})
+    return {"kind": "files", "files": dict(sorted(seen.items()))}
+
+
+# -- reading ---------------------------------------------------------------------------------
+def raw_landed_schema(spec: TableSpec) -> T.StructType:
+    """Raw Parquet of a landed table: the file's text as it was, plus where it came from."""
+    return T.StructType(
+        [T.StructField(c, T.StringType(), True) for c in spec.column_names]
+        + [
+            T.StructField(SOURCE_FILE, T.StringType(), True),
+            T.StructField(SOURCE_FILE_SEQ, T.IntegerType(), True),
+            T.StructField(CORRUPT_RECORD, T.StringType(), True),
+        ]
+    )
+
+
+class LandingReader:
+    """Reads landed CSV files with Spark, as text, one record per line.
+
+    Each file is read with the schema its own header declares, so files of one table may
+    order their columns differently. ``multiLine`` stays off: an unbalanced quote then
+    spoils one line (rejected whole, with the line) instead of swallowing the rest of the
+    file into one field.
+    """
+
+    def __init__(self, spark: SparkSession, landing: Landing):
+        self.spark = spark
+        self.landing = landing
+
+    def list_files(self, spec: TableSpec) -> list[LandedFile]:
+        return self.landing.list_files(str(spec.landing_prefix))
+
+    def headers(self, spec: TableSpec, files: Sequence[LandedFile]) -> dict[str, HeaderMatch]:
+        """Every file's header checked before any is read: one bad file stops the table."""
+        matches = {}
+        for f in files:
+            match = parse_header(self.landing.read_head(f), spec, f.key)
+            if match is not None:
+                matches[f.key] = match
+        return matches
+
+    def read(
+        self, spec: TableSpec, files: Sequence[LandedFile], matches: dict[str, HeaderMatch]
+    ) -> DataFrame:
+        frames = []
+        for seq, f in enumerate(files, start=1):
+            match = matches.get(f.key)
+            if match is None:  # an empty file holds no rows
+                continue
+            fields = [f"_c{i}" for i in range(match.width)]
+            for column, position in zip(spec.column_names, match.positions, strict=True):
+                fields[position] = column
+            schema = T.StructType(
+                [T.StructField(n, T.StringType(), True) for n in fields]
+                + [T.StructField(CORRUPT_RECORD, T.StringType(), True)]
+            )
+            df = (
+                self.spark.read.schema(schema)
+                .option("header", True)
+                .option("enforceSchema", True)  # the header line is skipped, names are ours
+                .option("mode", "PERMISSIVE")
+                .option("columnNameOfCorruptRecord", CORRUPT_RECORD)
+                .option("multiLine", False)
+                .option("encoding", "UTF-8")
+                .csv(f.uri)
+            )
+            frames.append(
+                df.select(
+                    *spec.column_names,
+                    F.lit(f.key).alias(SOURCE_FILE),
+                    F.lit(seq).cast("int").alias(SOURCE_FILE_SEQ),
+                    CORRUPT_RECORD,
+                )
+            )
+        if not frames:
+            return self.spark.createDataFrame([], raw_landed_schema(spec))
+        out = frames[0]
+        for frame in frames[1:]:
+            out = out.unionByName(frame)
+        return out
+
+
+def land_files(
+    landing: LocalLanding, files: Sequence[tuple[TableSpec, Path]]
+) -> list[tuple[Path, LandedFile | None]]:
+    """Land files as one new import batch: ``<prefix>/import-NNNN/<file name>``.
+
+    Headers are checked first, so a file that cannot feed its table lands nothing. A file
+    whose content is already in its table's prefix is not landed again (None).
+    """
+    for spec, path in files:
+        with open(path, "rb") as fh:
+            match = parse_header(fh.read(65_536), spec, path.name)
+        if match is None:
+            raise LandingError(f"{spec.name}: {path.name}: empty file, expected a header line")
+    names = [f"{spec.landing_prefix}/{path.name}" for spec, path in files]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise LandingError(f"two files would land under one name: {', '.join(clashes)}")
+    batch = landing.next_import_batch()
+    outcome: list[tuple[Path, LandedFile | None]] = []
+    for spec, path in files:
+        existing = {f.fingerprint for f in landing.list_files(str(spec.landing_prefix))}
+        if _sha256(path) in existing:
+            outcome.append((path, None))
+            continue
+        key = f"{spec.landing_prefix}/{batch}/{path.name}"
+        outcome.append((path, landing.put_file(path, key)))
+    return outcome

@@ -1,0 +1,174 @@
+"""Typing of landed CSV text: each value parsed by its column's logical type and formats.
+
+Raw batches of landed tables hold the files' text as it was. Here every value becomes its
+spec type; a non-empty value that does not parse is not silently NULLed: the row carries
+a failure naming the column, the value and the expected layout, and is rejected with it.
+A record Spark could not split into the header's fields is rejected whole, with its line.
+
+Dates are built from their digits with ``make_timestamp``, which returns NULL for an
+impossible day (31 February) instead of depending on the session's time parser policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from rental_analytics.sources.landing import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ
+from rental_analytics.sources.tables import TableSpec
+from rental_analytics.transforms.common import spark_type
+
+PARSE_FAILURES = "parse_failures"
+RAW_ROW = "raw_row"
+MALFORMED_RULE = "WellFormedRecord"
+
+_INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
+_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_TRUE = ("1", "true", "t", "yes", "y")
+_FALSE = ("0", "false", "f", "no", "n")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A date layout: its regular expression and which groups hold y, M, d, H, m, s."""
+
+    pattern: str
+    groups: tuple[int, ...]  # year, month, day[, hour, minute, second]
+
+
+_TIME = r"[ T]([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?"  # no leap second: :60 rolls over
+LAYOUTS: dict[str, _Layout] = {
+    "yyyy-MM-dd HH:mm:ss": _Layout(rf"^([0-9]{{4}})-([0-9]{{1,2}})-([0-9]{{1,2}}){_TIME}$", (1, 2, 3, 4, 5, 6)),
+    "yyyy-MM-dd": _Layout(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$", (1, 2, 3)),
+    "dd-MM-yyyy HH:mm:ss": _Layout(rf"^([0-9]{{1,2}})-([0-9]{{1,2}})-([0-9]{{4}}){_TIME}$", (3, 2, 1, 4, 5, 6)),
+    "dd-MM-yyyy": _Layout(r"^([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})$", (3, 2, 1)),
+    "dd/MM/yyyy": _Layout(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$", (3, 2, 1)),
+}  # fmt: skip
+
+
+def _parse_datetime(text: Column, formats: tuple[str, ...]) -> Column:
+    """The first layout that matches and gives a real instant, else NULL."""
+    candidates = []
+    for fmt in formats:
+        layout = LAYOUTS[fmt]
+        part = [F.regexp_extract(text, layout.pattern, g) for g in layout.groups]
+        while len(part) < 6:
+            part.append(F.lit("0"))
+        y, mo, d, h, mi, s = (F.when(p == "", F.lit("0")).otherwise(p).cast("int") for p in part)
+        built = F.make_timestamp(y, mo, d, h, mi, s.cast("decimal(8,6)"))
+        # Year 0 exists for Spark, not for Python, Redshift or anyone's calendar.
+        candidates.append(F.when(text.rlike(layout.pattern) & (y >= 1), built))
+    return F.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
+
+
+def _blank_trimmed(raw: Column) -> Column:
+    return F.regexp_replace(raw, r"^[\s\u00a0]+|[\s\u00a0]+$", "")
+
+
+def parse_value(raw: Column, logical_type: str, formats: tuple[str, ...] = ()) -> Column:
+    """``raw`` text as ``logical_type``; NULL when empty or when it does not parse."""
+    text = _blank_trimmed(raw)  # tabs and no-break spaces too, not only ' '
+    target = spark_type(logical_type)
+    if logical_type in ("string", "text"):
+        return raw
+    if logical_type in ("int", "bigint"):
+        digits = F.regexp_extract(text, r"^([+-]?[0-9]+)", 1)
+        return F.when(text.rlike(_INTEGER), digits.cast(target))
+    if logical_type.startswith("decimal"):
+        return F.when(text.rlike(_NUMBER), text.cast(target))
+    if logical_type == "double":
+        number = text.cast(target)  # 1e400 overflows to infinity: not a value
+        finite = F.abs(number) != F.lit(float("inf"))
+        return F.when(text.rlike(_NUMBER) & finite, number)
+    if logical_type == "boolean":
+        lower = F.lower(text)
+        return F.when(lower.isin(*_TRUE), F.lit(True)).when(lower.isin(*_FALSE), F.lit(False))
+    if logical_type in ("date", "timestamp"):
+        if not formats:
+            raise ValueError(f"a {logical_type} column parsed from text needs its formats")
+        parsed = _parse_datetime(text, formats)
+        return parsed.cast("date") if logical_type == "date" else parsed
+    raise ValueError(f"cannot parse text as {logical_type!r}")
+
+
+def _expected(logical_type: str, formats: tuple[str, ...]) -> str:
+    if formats:
+        return f"a {logical_type} ({' | '.join(formats)})"
+    if logical_type == "boolean":
+        return "a boolean (0/1, true/false)"
+    if logical_type.startswith("decimal"):
+        return f"a number fitting {logical_type}"
+    if logical_type in ("int", "bigint"):
+        return f"an integer fitting {logical_type}"
+    return f"a {logical_type}"
+
+
+def _dqdl_type(logical_type: str) -> str:
+    if logical_type.startswith("decimal"):
+        return "DECIMAL"
+    return {"int": "INTEGER", "bigint": "LONG"}.get(logical_type, logical_type.upper())
+
+
+def _typed_name(column: str) -> str:
+    return f"_typed_{column}"
+
+
+def parse_landed(df: DataFrame, spec: TableSpec) -> DataFrame:
+    """Typed spec columns, plus ``raw_row`` (the text as landed, JSON) and
+    ``parse_failures: array<struct<rule, reason>>`` (empty when the row parses)."""
+    # Two projections: each value is parsed once, then both kept and checked. (Spark does
+    # not collapse a projection that would repeat an expensive expression.)
+    parsed = df.select(
+        "*",
+        *[
+            parse_value(F.col(c.name), c.type, c.formats).alias(_typed_name(c.name))
+            for c in spec.columns
+            if c.type not in ("string", "text")
+        ],
+    )
+    failures = []
+    for column in spec.columns:
+        if column.type in ("string", "text"):
+            continue
+        raw = F.col(column.name)
+        shown = F.concat(F.lit("'"), F.substring(raw, 1, 200), F.lit("'"))
+        rule = f'ColumnDataType "{column.name}" = "{_dqdl_type(column.type)}"'
+        expected = f" is not {_expected(column.type, column.formats)}"
+        reason = F.concat(F.lit(f"{column.name}: "), shown, F.lit(expected))
+        failures.append(
+            F.when(
+                F.col(_typed_name(column.name)).isNull() & (_blank_trimmed(raw) != ""),
+                F.struct(F.lit(rule).alias("rule"), reason.alias("reason")),
+            )
+        )
+    malformed = F.col(CORRUPT_RECORD).isNotNull()
+    malformed_failure = F.array(
+        F.struct(
+            F.lit(MALFORMED_RULE).alias("rule"),
+            F.concat(
+                F.lit("malformed CSV record in "),
+                F.col(SOURCE_FILE),
+                F.lit(": its fields do not match the header (field count or quoting)"),
+            ).alias("reason"),
+        )
+    )
+    failure_type = "array<struct<rule:string,reason:string>>"
+    value_failures = (
+        F.filter(F.array(*failures), lambda f: f.isNotNull())
+        if failures
+        else F.array().cast(failure_type)
+    )
+    raw_values = F.to_json(F.struct(*[F.col(c) for c in spec.column_names], F.col(SOURCE_FILE)))
+    raw_line = F.to_json(F.struct(F.col(SOURCE_FILE), F.col(CORRUPT_RECORD).alias("record")))
+    typed = [
+        F.col(c.name if c.type in ("string", "text") else _typed_name(c.name)).alias(c.name)
+        for c in spec.columns
+    ]
+    return parsed.select(
+        *typed,
+        F.when(malformed, raw_line).otherwise(raw_values).alias(RAW_ROW),
+        F.when(malformed, malformed_failure).otherwise(value_failures).alias(PARSE_FAILURES),
+        F.col(SOURCE_FILE_SEQ),
+    )
