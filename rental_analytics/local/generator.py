@@ -1,4 +1,5 @@
-"""Synthetic apartments-domain data in the lab's export format, imported like real files.
+"""Synthetic data in the lab's export format, imported like real files (apartments domain
+here; the vehicle domain in ``generator_vehicles``, landed like imported files).
 
 Imitates the full lab dataset as profiled in
 ``shared/datasets/rental-marketplace-lab-samples/SOURCE.md`` (Faker data: ids 1..N, prices
@@ -29,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from rental_analytics.config import Settings
-from rental_analytics.local.importer import ImportSummary, import_files
+from rental_analytics.local.generator_vehicles import planned_vehicle_counts, write_vehicle_csvs
+from rental_analytics.local.importer import ImportSummary, import_files, land_vehicle_files
 
 FIRST_DATE = date(2020, 1, 1)
 LAST_DATE = date(2025, 3, 31)
@@ -200,7 +202,8 @@ def default_out_dir(settings: Settings) -> Path:
 def generate(
     settings: Settings, scale: float = 1.0, seed: int = 42, out_dir: Path | None = None
 ) -> GenerateSummary:
-    """Write the four apartments-domain CSVs for (scale, seed) and import them.
+    """Write the apartments-domain CSVs for (scale, seed) and import them into the source
+    database; write the vehicle-domain CSVs and land them as a new landing batch.
 
     The import upserts by primary key: generating again with another seed updates the same
     ids, like changes arriving in the application database.
@@ -208,13 +211,17 @@ def generate(
     started = time.monotonic()
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(settings)
     files, rows_written = write_csvs(out_dir, scale, seed)
+    vehicle_files = write_vehicle_csvs(out_dir.parent / "vehicle_rentals", scale, seed)
+    rows_written.update(planned_vehicle_counts(scale))
     generated = time.monotonic()
     summary = import_files(settings, files.values())
+    landed = land_vehicle_files(settings, vehicle_files.values())
+    summary = ImportSummary(directory=out_dir, files=(*summary.files, *landed))
     return GenerateSummary(
         scale=scale,
         seed=seed,
         out_dir=out_dir,
-        files=files,
+        files={**files, **vehicle_files},
         rows_written=rows_written,
         generate_seconds=round(generated - started, 3),
         import_summary=summary,

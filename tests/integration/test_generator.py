@@ -10,6 +10,7 @@ import pytest
 
 from rental_analytics.local import source_db
 from rental_analytics.local.generator import COLUMNS, generate, planned_counts, write_csvs
+from rental_analytics.local.generator_vehicles import planned_vehicle_counts
 
 SCALE = 0.002
 LAB_SAMPLES = Path(__file__).resolve().parents[3] / "shared/datasets/rental-marketplace-lab-samples"
@@ -47,12 +48,19 @@ def test_counts_follow_the_scale(generated):
         "bookings": 1000,
         "user_viewing": 600,
     }
-    assert summary.rows_written == expected
+    landed = planned_vehicle_counts(SCALE)
+    assert summary.rows_written == {**expected, **landed}
     assert source_db.table_counts(settings) == expected
     assert summary.import_summary.rows_rejected == 0
     for table, path in summary.files.items():
-        assert path.parent == summary.out_dir
-        assert len(read_csv(path)) == expected[table]
+        if table in expected:
+            assert path.parent == summary.out_dir
+            assert len(read_csv(path)) == expected[table]
+        else:  # the vehicle domain lands as files
+            assert path.parent == summary.out_dir.parent / "vehicle_rentals"
+            assert len(read_csv(path)) == landed[table]
+    landed_files = [f for f in summary.import_summary.files if f.landed_as or f.already_landed]
+    assert {f.table for f in landed_files} == set(landed)
 
 
 def test_scale_one_counts_and_tiny_scales():
@@ -103,7 +111,8 @@ def test_same_seed_same_bytes_other_seed_other_data(generated, tmp_path):
     _, summary = generated
     again, _ = write_csvs(tmp_path / "again", SCALE, 7)
     other, _ = write_csvs(tmp_path / "other", SCALE, 8)
-    for table, path in summary.files.items():
+    for table in again:
+        path = summary.files[table]
         assert again[table].read_bytes() == path.read_bytes(), table
         assert other[table].read_bytes() != path.read_bytes(), table
 
