@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from rental_analytics.config import ConfigError, Settings, default_home, parse_run_date
+from rental_analytics.config import DOMAINS, ConfigError, Settings, default_home, parse_run_date
 
 out = Console()
 err = Console(stderr=True)
@@ -98,15 +98,16 @@ def source_generate(scale: float, seed: int, if_empty: bool) -> None:
 @source.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def source_import(directory: Path) -> None:
-    """Import lab-format CSVs: apartments-domain files upsert by primary key."""
+    """Import lab-format CSVs: apartments-domain files upsert by primary key into the
+    source database; vehicle-domain files land as a new landing batch."""
     from rental_analytics.local import source_db
-    from rental_analytics.local.importer import SourceImportError, import_apartments
+    from rental_analytics.local.importer import SourceImportError, import_directory
 
     _ensure_up()
     settings = _settings()
     source_db.ensure_schema(settings)
     try:
-        summary = import_apartments(settings, directory)
+        summary = import_directory(settings, directory)
     except SourceImportError as exc:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
@@ -230,7 +231,6 @@ def bookmarks() -> None:
 
 
 def _stores():
-    from rental_analytics.config import DOMAINS
     from rental_analytics.sources.bookmarks import BookmarkStore
 
     return [BookmarkStore(_settings().bookmarks_root, d) for d in DOMAINS]
@@ -255,10 +255,13 @@ def bookmarks_show() -> None:
         state = store.load()
         for name, mark in sorted(state.tables.items()):
             last = next((b for b in reversed(state.batches) if name in b.tables), None)
+            if mark.get("kind") == "files":  # landed table: the files processed
+                keys, last_key = "files", f"{len(mark.get('files', {}))} files processed"
+            else:
+                keys = ",".join(mark.get("keys", []))
+                last_key = ",".join(str(v) for v in mark.get("last_key") or [])
             table.add_row(
-                state.domain, name, ",".join(mark.get("keys", [])),
-                ",".join(str(v) for v in mark.get("last_key") or []),
-                str(mark.get("modified_watermark") or ""),
+                state.domain, name, keys, last_key, str(mark.get("modified_watermark") or ""),
                 last.batch_id if last else "", f"{last.tables[name].rows:,}" if last else "",
             )  # fmt: skip
     out.print(table)
@@ -281,7 +284,7 @@ def bookmarks_reset(table: str | None) -> None:
 @bookmarks.command("rewind")
 @click.argument("batch_id")
 @click.argument("table", required=False)
-@click.option("--domain", default="apartments", show_default=True)
+@click.option("--domain", type=click.Choice(DOMAINS), default="apartments", show_default=True)
 def bookmarks_rewind(batch_id: str, table: str | None, domain: str) -> None:
     """Put bookmarks back to where they were right after BATCH_ID committed."""
     from rental_analytics.sources.bookmarks import BookmarkError, BookmarkStore

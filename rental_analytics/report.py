@@ -21,6 +21,12 @@ KPI_VIEWS: dict[str, tuple[str, str, str]] = {
     ),
     "vw_avg_booking_duration": ("month_start desc", "avg_nights", "month_start"),
     "vw_repeat_customer_rate": ("month_start desc", "repeat_customer_rate", "month_start"),
+    "vw_rental_business_summary": ("transactions", "revenue", "transactions"),
+    "vw_vehicle_type_performance": ("revenue desc, vehicle_type", "revenue", "vehicle_type"),
+    "vw_location_performance": ("revenue desc, location_id", "revenue", "location_name"),
+    "vw_top_revenue_days": ("revenue_rank, rental_date", "revenue", "rental_date"),
+    "vw_daily_transaction_metrics": ("rental_date desc", "revenue", "rental_date"),
+    "vw_user_engagement_metrics": ("total_spent desc, user_id", "total_spent", "user_id"),
 }
 
 

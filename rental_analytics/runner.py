@@ -30,6 +30,7 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("extract_apartments", "extract_raw.py", ("--domain", "apartments")),
+    Step("extract_vehicle_rentals", "extract_raw.py", ("--domain", "vehicle_rentals")),
     Step("load_raw", "load_raw.py"),
     Step("curate", "curate.py"),
 )

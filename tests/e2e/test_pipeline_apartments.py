@@ -6,16 +6,13 @@ import changes, run again, and check that a run with no change leaves every tabl
 from __future__ import annotations
 
 import csv
-import shutil
-import subprocess
-import sys
 from decimal import Decimal
 
 import pymysql
-import pytest
 
 from rental_analytics.local import source_db
-from tests.e2e import kpi_reference
+from tests.e2e import _cli, kpi_reference
+from tests.e2e._cli import normalized, rentals, view_rows
 
 VIEWS = tuple(kpi_reference.all_kpis([], [], []))
 TABLES = (
@@ -23,18 +20,6 @@ TABLES = (
     "raw_data.stg_user_viewing", "raw_data.rejects", "curated.dim_listings",
     "curated.fact_bookings", "curated.fact_user_views", "curated.dim_users",
 )  # fmt: skip
-
-
-def rentals(home, *args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "rental_analytics.cli", *args],
-        env={**__import__("os").environ, "RENTALS_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, f"rentals {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc
 
 
 def source_rows(settings):
@@ -49,15 +34,6 @@ def source_rows(settings):
             return out
     finally:
         conn.close()
-
-
-def view_rows(wh, view) -> set[tuple]:
-    _, rows = wh.query(f"select * from presentation.{view}")
-    return {tuple(v.normalize() if isinstance(v, Decimal) else v for v in r) for r in rows}
-
-
-def normalized(rows: set[tuple]) -> set[tuple]:
-    return {tuple(v.normalize() if isinstance(v, Decimal) else v for v in r) for r in rows}
 
 
 def assert_views_match_source(settings, wh):
@@ -75,20 +51,7 @@ def assert_views_match_source(settings, wh):
 
 
 def snapshot(wh) -> dict[str, list]:
-    out = {}
-    for t in TABLES + tuple(f"presentation.{v}" for v in VIEWS):
-        cols, _ = wh.query(f"select * from {t} limit 0")
-        keep = ", ".join(c for c in cols if c not in ("loaded_at", "rejected_at"))
-        _, rows = wh.query(f"select {keep} from {t} order by {keep}")
-        out[t] = rows
-    return out
-
-
-@pytest.fixture
-def fresh_home(stack_home, clean_source, warehouse):
-    for sub in ("lake", "bookmarks", "runs", "generated"):
-        shutil.rmtree(stack_home / sub, ignore_errors=True)
-    return stack_home
+    return _cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
 
 
 def write_csv(path, header, rows):

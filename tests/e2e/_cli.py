@@ -1,0 +1,44 @@
+"""Running the `rentals` command as a user does, and snapshots of the warehouse it fills."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+
+def rentals(home, *args: str, check: bool = True, timeout: int = 900):
+    proc = subprocess.run(
+        [sys.executable, "-m", "rental_analytics.cli", *args],
+        env={**os.environ, "RENTALS_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert proc.returncode == 0, (
+            f"rentals {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def normalized(rows) -> set[tuple]:
+    """Rows with Decimals normalised, so 2.50 and 2.5 compare equal."""
+    return {tuple(v.normalize() if isinstance(v, Decimal) else v for v in r) for r in rows}
+
+
+def view_rows(wh, view: str) -> set[tuple]:
+    _, rows = wh.query(f"select * from presentation.{view}")  # noqa: S608 - test view names
+    return normalized(rows)
+
+
+def snapshot(wh, tables) -> dict[str, list]:
+    """Every row of ``tables`` without the wall-clock audit columns."""
+    out = {}
+    for t in tables:
+        cols, _ = wh.query(f"select * from {t} limit 0")  # noqa: S608 - test table names
+        keep = ", ".join(c for c in cols if c not in ("loaded_at", "rejected_at"))
+        _, rows = wh.query(f"select {keep} from {t} order by {keep}")  # noqa: S608
+        out[t] = rows
+    return out
