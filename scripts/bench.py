@@ -30,7 +30,11 @@ sys.path.insert(0, str(REPO))
 from rental_analytics.config import Settings  # noqa: E402
 from rental_analytics.local import source_db  # noqa: E402
 from rental_analytics.local.generator import write_csvs  # noqa: E402
-from rental_analytics.local.importer import import_files  # noqa: E402
+from rental_analytics.local.generator_vehicles import (  # noqa: E402
+    planned_vehicle_counts,
+    write_vehicle_csvs,
+)
+from rental_analytics.local.importer import import_files, land_vehicle_files  # noqa: E402
 from rental_analytics.local.stack import LocalStack  # noqa: E402
 
 
@@ -82,6 +86,20 @@ def main() -> None:
         )
         print(f"  vs 60 s target    {(write_s + import_s) / 60:7.2f} x")
         print(f"  raw LOAD DATA     {floor:7.1f} s   import / raw load = {import_s / floor:.2f}")
+        t5 = time.monotonic()
+        vehicle_files = write_vehicle_csvs(
+            home / "generated" / "vehicle_rentals", args.scale, args.seed
+        )
+        t6 = time.monotonic()
+        land_vehicle_files(settings, vehicle_files.values())
+        t7 = time.monotonic()
+        vehicle_rows = planned_vehicle_counts(args.scale)
+        print(
+            f"vehicle domain: {sum(vehicle_rows.values()):,} rows "
+            f"({', '.join(f'{k} {v:,}' for k, v in vehicle_rows.items())})"
+        )
+        print(f"  write CSVs        {t6 - t5:7.1f} s")
+        print(f"  land (copy+hash)  {t7 - t6:7.1f} s")
         if args.pipeline:
             env = {**os.environ, "RENTALS_HOME": str(home)}
             t3 = time.monotonic()

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+from rental_analytics.report import KPI_VIEWS
+
 
 def rentals(home, *args, check=True):
     proc = subprocess.run(
@@ -50,7 +52,7 @@ def test_report_html_is_self_contained(stack_home, warehouse, tmp_path):
     rentals(stack_home, "report", "--html", str(page))
     text = page.read_text()
     assert "presentation.vw_occupancy_rate_monthly" in text
-    assert text.count("<svg") == 7  # one chart per apartments KPI
+    assert text.count("<svg") == len(KPI_VIEWS) == 13  # one chart per KPI view
     assert "http://" not in text and "https://" not in text
 
 
@@ -78,6 +80,7 @@ def test_run_with_no_source_data_at_all_succeeds(stack_home, settings, warehouse
             cur.execute(f"drop table if exists {t}")
         conn.commit()
     shutil.rmtree(stack_home / "bookmarks", ignore_errors=True)
+    shutil.rmtree(stack_home / "landing", ignore_errors=True)  # and no landed file
     proc = rentals(stack_home, "run", "--run-date", "2025-01-01")
     assert "succeeded" in proc.stderr
     assert warehouse.query("select count(*) from raw_data.load_batches")[1] == [(0,)]
