@@ -46,6 +46,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rental_analytics.local.csv_files import write_csv
+
 VEHICLE_LAB_COUNTS = {
     "vehicles": 110_000,
     "locations": 300,
@@ -194,7 +196,7 @@ def write_vehicle_csvs(directory: Path, scale: float, seed: int) -> dict[str, Pa
     files = {}
     for table, columns in tables.items():
         files[table] = directory / FILE_NAMES[table]
-        _write_csv(files[table], COLUMNS[table], columns)
+        write_csv(files[table], COLUMNS[table], columns)
     return files
 
 
@@ -265,32 +267,6 @@ def _company_names(rng: np.random.Generator, n: int) -> list[str]:
         f"{x}, {y} and {z}" if s == 0 else f"{x} {suf}" if s == 1 else f"{x}-{y}"
         for x, y, z, suf, s in zip(a, b, c, suffix, style, strict=True)
     ]
-
-
-def _csv_column(values: list[str]) -> list[str]:
-    """Quote the values that need it, as csv.QUOTE_MINIMAL does."""
-    joined = "\x00".join(values)
-    if not any(ch in joined for ch in ',"\n\r'):
-        return values
-    return [
-        '"' + v.replace('"', '""') + '"' if any(ch in v for ch in ',"\n\r') else v for v in values
-    ]
-
-
-def _write_csv(path: Path, header: tuple[str, ...], columns: dict[str, object]) -> int:
-    cols = []
-    for name in header:
-        col = columns[name]
-        cols.append(_csv_column(col.tolist() if isinstance(col, np.ndarray) else list(col)))
-    rows = len(cols[0])
-    if any(len(c) != rows for c in cols):
-        raise ValueError(f"{path.name}: columns of different lengths")
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        fh.write(",".join(header) + "\n")
-        if rows:
-            fh.write("\n".join(map(",".join, zip(*cols, strict=True))))
-            fh.write("\n")
-    return rows
 
 
 # -- tables ------------------------------------------------------------------------------

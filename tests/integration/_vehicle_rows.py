@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from rental_analytics.warehouse import Warehouse, sql_dir
-from tests.integration._warehouse_rows import rows
+from tests.integration._warehouse_rows import insert_row, replace_row, rows
 
 # The curate step of this domain, in run order (the prefix orders them among all merges).
 VEHICLE_MERGE_FILES: tuple[Path, ...] = tuple(
@@ -31,25 +31,6 @@ CURATED_TABLES = (
     "curated.fact_rentals",
 )
 
-_LOAD_METADATA = {
-    "load_batch_id": "test-batch",
-    "load_run_date": date(2024, 1, 1),
-    "load_row_hash": "0" * 32,
-    "loaded_at": datetime(2024, 1, 1, 2, 0, 0),
-}
-
-
-def _insert(wh: Warehouse, table: str, row: dict) -> None:
-    columns = ", ".join(row)
-    values = ", ".join(f"%({name})s" for name in row)
-    wh.execute(f"insert into {table} ({columns}) values ({values})", row)
-
-
-def _replace(wh: Warehouse, table: str, key: dict, row: dict) -> None:
-    where = " and ".join(f"{name} = %({name})s" for name in key)
-    wh.execute(f"delete from {table} where {where}", key)
-    _insert(wh, table, {**row, **_LOAD_METADATA})
-
 
 def _money(amount: str | None) -> Decimal | None:
     return None if amount is None else Decimal(amount)
@@ -68,7 +49,7 @@ def put_stg_vehicle(
     active: bool | None = True,
     last_update_timestamp: datetime | None = datetime(2024, 1, 1),
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_vehicles",
         {"vehicle_id": vehicle_id},
@@ -100,7 +81,7 @@ def put_stg_location(
     state: str | None = "TX",
     zip_code: str | None = "07301",
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_locations",
         {"location_id": location_id},
@@ -125,7 +106,7 @@ def put_stg_rental_user(
     email: str | None = None,
     is_active: bool | None = True,
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_rental_users",
         {"user_id": user_id},
@@ -155,7 +136,7 @@ def put_stg_rental(
     pickup_location: int | None = 1,
     dropoff_location: int | None = 1,
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_rental_transactions",
         {"rental_id": rental_id},
@@ -176,7 +157,7 @@ def put_stg_rental(
 
 
 def add_vehicle(wh: Warehouse, vehicle_id: str, *, vehicle_type: str | None) -> None:
-    _insert(wh, "curated.dim_vehicles", {"vehicle_id": vehicle_id, "vehicle_type": vehicle_type})
+    insert_row(wh, "curated.dim_vehicles", {"vehicle_id": vehicle_id, "vehicle_type": vehicle_type})
 
 
 def add_location(
@@ -187,7 +168,7 @@ def add_location(
     city: str | None,
     state: str | None,
 ) -> None:
-    _insert(
+    insert_row(
         wh,
         "curated.dim_locations",
         {"location_id": location_id, "location_name": location_name, "city": city, "state": state},
@@ -208,7 +189,7 @@ def add_rental(
 ) -> None:
     """A fact_rentals row with the derived columns the merge stores with every row."""
     seconds = int((end - start).total_seconds())
-    _insert(
+    insert_row(
         wh,
         "curated.fact_rentals",
         {

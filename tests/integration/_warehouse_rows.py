@@ -15,7 +15,7 @@ from rental_analytics.warehouse import Warehouse, sql_dir
 MERGES = sql_dir() / "merges"
 MERGE_FILES: tuple[Path, ...] = tuple(sorted(MERGES.glob("*.sql")))
 
-_LOAD_METADATA = {
+LOAD_METADATA = {
     "load_batch_id": "test-batch",
     "load_run_date": date(2024, 1, 1),
     "load_row_hash": "0" * 32,
@@ -30,16 +30,16 @@ CURATED_TABLES = (
 )
 
 
-def _insert(wh: Warehouse, table: str, row: dict) -> None:
+def insert_row(wh: Warehouse, table: str, row: dict) -> None:
     columns = ", ".join(row)
     values = ", ".join(f"%({name})s" for name in row)
     wh.execute(f"insert into {table} ({columns}) values ({values})", row)
 
 
-def _replace(wh: Warehouse, table: str, key: dict, row: dict) -> None:
+def replace_row(wh: Warehouse, table: str, key: dict, row: dict) -> None:
     where = " and ".join(f"{name} = %({name})s" for name in key)
     wh.execute(f"delete from {table} where {where}", key)
-    _insert(wh, table, {**row, **_LOAD_METADATA})
+    insert_row(wh, table, {**row, **LOAD_METADATA})
 
 
 # -- raw_data.stg_* ----------------------------------------------------------------------
@@ -56,7 +56,7 @@ def put_stg_apartment(
     last_modified_timestamp: datetime | None = datetime(2024, 1, 1),
     title: str | None = None,
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_apartments",
         {"id": apartment_id},
@@ -81,7 +81,7 @@ def put_stg_attributes(
     state: str | None = "TX",
     bedrooms: int | None = 2,
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_apartment_attributes",
         {"id": apartment_id},
@@ -108,7 +108,7 @@ def put_stg_booking(
     currency: str | None = "USD",
     booking_status: str | None = "confirmed",
 ) -> None:
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_bookings",
         {"booking_id": booking_id},
@@ -136,7 +136,7 @@ def put_stg_view(
     call_to_action: str | None = "contact_owner",
 ) -> None:
     key = {"user_id": user_id, "apartment_id": apartment_id, "viewed_at": viewed_at}
-    _replace(
+    replace_row(
         wh,
         "raw_data.stg_user_viewing",
         key,
@@ -163,7 +163,7 @@ def add_listing(
     cityname: str | None = None,
     state: str | None = None,
 ) -> None:
-    _insert(
+    insert_row(
         wh,
         "curated.dim_listings",
         {
@@ -191,7 +191,7 @@ def add_booking(
     currency: str | None = "USD",
 ) -> None:
     """A fact_bookings row; ``nights`` is the stay length the merge stores with every row."""
-    _insert(
+    insert_row(
         wh,
         "curated.fact_bookings",
         {
