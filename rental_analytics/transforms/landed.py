@@ -32,39 +32,47 @@ _FALSE = ("0", "false", "f", "no", "n")
 
 @dataclass(frozen=True)
 class _Layout:
-    """A date layout: its regular expression and which groups hold y, M, d, H, m, s."""
+    """A date layout: the shape a value must have, and where its year is."""
 
     pattern: str
-    groups: tuple[int, ...]  # year, month, day[, hour, minute, second]
+    year_first: bool
 
 
-_TIME = r"[ T]([0-9]{1,2}):([0-5][0-9])(?::([0-5][0-9]))?"  # no leap second: :60 rolls over
+_TIME = r"[ T][0-9]{1,2}:[0-5][0-9](:[0-5][0-9])?"  # no leap second: :60 would roll over
 LAYOUTS: dict[str, _Layout] = {
-    "yyyy-MM-dd HH:mm:ss": _Layout(rf"^([0-9]{{4}})-([0-9]{{1,2}})-([0-9]{{1,2}}){_TIME}$", (1, 2, 3, 4, 5, 6)),
-    "yyyy-MM-dd": _Layout(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$", (1, 2, 3)),
-    "dd-MM-yyyy HH:mm:ss": _Layout(rf"^([0-9]{{1,2}})-([0-9]{{1,2}})-([0-9]{{4}}){_TIME}$", (3, 2, 1, 4, 5, 6)),
-    "dd-MM-yyyy": _Layout(r"^([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})$", (3, 2, 1)),
-    "dd/MM/yyyy": _Layout(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$", (3, 2, 1)),
-}  # fmt: skip
+    "yyyy-MM-dd HH:mm:ss": _Layout(rf"^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}{_TIME}$", True),
+    "yyyy-MM-dd": _Layout(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$", True),
+    "dd-MM-yyyy HH:mm:ss": _Layout(rf"^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}{_TIME}$", False),
+    "dd-MM-yyyy": _Layout(r"^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$", False),
+    "dd/MM/yyyy": _Layout(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", False),
+}
+_SEPARATORS = r"[-/ T:]"
+_BLANKS = "\t\n\r\f\u000b\u00a0"  # trimmed like spaces (tabs, no-break spaces, ...)
 
 
 def _parse_datetime(text: Column, formats: tuple[str, ...]) -> Column:
-    """The first layout that matches and gives a real instant, else NULL."""
-    candidates = []
-    for fmt in formats:
-        layout = LAYOUTS[fmt]
-        part = [F.regexp_extract(text, layout.pattern, g) for g in layout.groups]
-        while len(part) < 6:
-            part.append(F.lit("0"))
-        y, mo, d, h, mi, s = (F.when(p == "", F.lit("0")).otherwise(p).cast("int") for p in part)
-        built = F.make_timestamp(y, mo, d, h, mi, s.cast("decimal(8,6)"))
-        # Year 0 exists for Spark, not for Python, Redshift or anyone's calendar.
-        candidates.append(F.when(text.rlike(layout.pattern) & (y >= 1), built))
-    return F.coalesce(*candidates) if len(candidates) > 1 else candidates[0]
+    """The instant a value in one of ``formats`` denotes, else NULL (an impossible day,
+    a shape no format has). The shape decides where the year is; one split then gives the
+    digits, so a value costs one regular expression per format and one split."""
+    year_first = F.coalesce(
+        *[F.when(text.rlike(LAYOUTS[f].pattern), F.lit(LAYOUTS[f].year_first)) for f in formats]
+    )
+    parts = F.split(text, _SEPARATORS)
+
+    def number(index: int) -> Column:
+        return F.coalesce(F.get(parts, index), F.lit("0")).cast("int")
+
+    year = F.when(year_first, number(0)).otherwise(number(2))
+    day = F.when(year_first, number(2)).otherwise(number(0))
+    built = F.make_timestamp(
+        year, number(1), day, number(3), number(4), number(5).cast("decimal(8,6)")
+    )
+    # Year 0 exists for Spark, not for Python, Redshift or anyone's calendar.
+    return F.when(year_first.isNotNull() & (year >= 1), built)
 
 
 def _blank_trimmed(raw: Column) -> Column:
-    return F.regexp_replace(raw, r"^[\s\u00a0]+|[\s\u00a0]+$", "")
+    return F.trim(F.translate(raw, _BLANKS, " " * len(_BLANKS)))
 
 
 def parse_value(raw: Column, logical_type: str, formats: tuple[str, ...] = ()) -> Column:
