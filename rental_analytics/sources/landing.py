@@ -283,11 +283,15 @@ def land_files(
         raise LandingError(f"two files would land under one name: {', '.join(clashes)}")
     batch = landing.next_import_batch()
     outcome: list[tuple[Path, LandedFile | None]] = []
+    existing: dict[str, set[str]] = {}  # prefix -> fingerprints landed, listed once
     for spec, path in files:
-        existing = {f.fingerprint for f in landing.list_files(str(spec.landing_prefix))}
-        if _sha256(path) in existing:
+        prefix = str(spec.landing_prefix)
+        if prefix not in existing:
+            existing[prefix] = {f.fingerprint for f in landing.list_files(prefix)}
+        if _sha256(path) in existing[prefix]:
             outcome.append((path, None))
             continue
-        key = f"{spec.landing_prefix}/{batch}/{path.name}"
-        outcome.append((path, landing.put_file(path, key)))
+        landed = landing.put_file(path, f"{prefix}/{batch}/{path.name}")
+        existing[prefix].add(landed.fingerprint)
+        outcome.append((path, landed))
     return outcome
