@@ -43,6 +43,11 @@ class BatchContext:
 STALE_GUARD_COLUMN = "load_raw_row"
 
 
+def superseded_rule(spec: TableSpec) -> str:
+    """The rule a superseded version of a row is rejected under (in a batch or at load)."""
+    return "IsPrimaryKey " + " ".join(f'"{k}"' for k in spec.primary_key)
+
+
 def guards_stale_versions(spec: TableSpec) -> bool:
     """Whether a load must keep an already loaded newer version of a row.
 
@@ -118,12 +123,11 @@ def split_batch(
         order.append(F.col(SOURCE_FILE_SEQ).desc())
     order.append(F.col("load_row_hash").desc())
     latest, superseded = latest_per_key(hashed, spec.primary_key, order)
-    key_cols = " ".join(f'"{k}"' for k in spec.primary_key)
     superseded_rejects = _rejects(
         superseded,
         spec,
         ctx,
-        F.lit(f"IsPrimaryKey {key_cols}"),
+        F.lit(superseded_rule(spec)),
         F.lit(f"duplicate key in batch {ctx.batch_id}: superseded by a later version"),
     )
     extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []

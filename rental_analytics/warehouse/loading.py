@@ -18,6 +18,7 @@ from rental_analytics.transforms.staging import (
     REJECT_COLUMNS,
     STALE_GUARD_COLUMN,
     guards_stale_versions,
+    superseded_rule,
 )
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 
@@ -142,11 +143,10 @@ def load_batch(
             columns = (*columns, STALE_GUARD_COLUMN)
         loaded = wh.copy_parquet(f"stage_{spec.name}", columns, accepted_path)
         if sql.reject_stale:
-            key_cols = " ".join(f'"{k}"' for k in spec.primary_key)
             stale = wh.execute(
                 sql.reject_stale,
                 {
-                    "rule": f"IsPrimaryKey {key_cols}",
+                    "rule": superseded_rule(spec),
                     "reason": f"superseded: a newer version is already loaded "
                     f"({spec.modified_column} ",
                     "batch_id": batch_id,

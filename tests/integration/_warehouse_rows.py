@@ -225,3 +225,27 @@ def rows(wh: Warehouse, sql: str, params: dict | None = None) -> list[tuple]:
 def snapshot(wh: Warehouse) -> dict[str, list[tuple]]:
     """Every curated apartments-domain table, rows sorted, for before/after comparisons."""
     return {table: sorted(rows(wh, f"select * from {table}"), key=repr) for table in CURATED_TABLES}
+
+
+# -- presentation views: column names and types ----------------------------------------
+
+# (data_type, numeric_precision, numeric_scale) as information_schema describes them.
+DATE = ("date", None, None)
+BIGINT = ("bigint", 64, 0)
+INTEGER = ("integer", 32, 0)
+TEXT = ("character varying", None, None)
+MONEY = ("numeric", 14, 2)
+RATE = ("numeric", 10, 4)
+HOURS = ("numeric", 12, 2)
+
+
+def view_columns(wh: Warehouse, view: str) -> list[tuple]:
+    """(column_name, data_type, numeric_precision, numeric_scale) of a presentation view."""
+    return rows(
+        wh,
+        "select column_name, data_type, numeric_precision, numeric_scale"
+        " from information_schema.columns"
+        " where table_schema = 'presentation' and table_name = %(view)s"
+        " order by ordinal_position",
+        {"view": view},
+    )

@@ -12,7 +12,18 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration._warehouse_rows import add_booking, add_listing, rows
+from tests.integration._warehouse_rows import (
+    BIGINT,
+    DATE,
+    INTEGER,
+    MONEY,
+    RATE,
+    TEXT,
+    add_booking,
+    add_listing,
+    rows,
+    view_columns,
+)
 
 
 def test_avg_listing_price_weekly(warehouse):
@@ -330,14 +341,6 @@ def test_repeat_customer_rate(warehouse):
     ]
 
 
-DATE = ("date", None, None)
-BIGINT = ("bigint", 64, 0)
-MONEY = ("numeric", 14, 2)
-RATE = ("numeric", 10, 4)
-TEXT = ("character varying", None, None)
-INTEGER = ("integer", 32, 0)
-
-
 @pytest.mark.parametrize(
     ("view", "columns"),
     [
@@ -400,13 +403,6 @@ INTEGER = ("integer", 32, 0)
     ],
 )
 def test_view_columns_and_types(warehouse, view, columns):
-    described = rows(
-        warehouse,
-        "select column_name, data_type, numeric_precision, numeric_scale"
-        " from information_schema.columns"
-        " where table_schema = 'presentation' and table_name = %(view)s"
-        " order by ordinal_position",
-        {"view": view},
-    )
+    described = view_columns(warehouse, view)
 
     assert described == [(name, *kind) for name, kind in columns]

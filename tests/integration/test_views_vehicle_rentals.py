@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from tests.integration._vehicle_rows import add_location, add_rental, add_vehicle
-from tests.integration._warehouse_rows import rows
+from tests.integration._warehouse_rows import BIGINT, HOURS, MONEY, rows, view_columns
 
 D = Decimal
 MONTH_END_START = datetime(2024, 1, 31, 22, 30)
@@ -255,11 +255,6 @@ def test_rental_business_summary(warehouse):
     ]
 
 
-BIGINT = ("bigint", 64, 0)
-MONEY = ("numeric", 14, 2)
-HOURS = ("numeric", 12, 2)
-
-
 @pytest.mark.parametrize(
     ("view", "columns"),
     [
@@ -338,13 +333,6 @@ HOURS = ("numeric", 12, 2)
     ],
 )
 def test_view_columns_and_types(warehouse, view, columns):
-    described = rows(
-        warehouse,
-        "select column_name, data_type, numeric_precision, numeric_scale"
-        " from information_schema.columns"
-        " where table_schema = 'presentation' and table_name = %(view)s"
-        " order by ordinal_position",
-        {"view": view},
-    )
+    described = view_columns(warehouse, view)
 
     assert described == [(name, *kind) for name, kind in columns]
