@@ -61,6 +61,7 @@ class Settings:
     lake_root: str
     landing_root: str
     bookmarks_root: str
+    runs_root: str
     source: DatabaseSettings
     warehouse: DatabaseSettings
     source_jdbc_driver: str = "org.mariadb.jdbc.Driver"
@@ -89,6 +90,7 @@ class Settings:
             lake_root=str(home / "lake"),
             landing_root=str(home / "landing"),
             bookmarks_root=str(home / "bookmarks"),
+            runs_root=str(home / "runs"),
             source=DatabaseSettings(
                 host="127.0.0.1",
                 port=int(stack["mariadb_port"]),

@@ -28,7 +28,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import rental_analytics, pyspark, pytest, sqlfluff' 2>/dev/null \
+if ! .venv/bin/python -c 'import rental_analytics, pyspark, pytest, sqlfluff, moto' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "bootstrap: installing the project into .venv"
   .venv/bin/pip install -q --upgrade pip

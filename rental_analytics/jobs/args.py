@@ -6,6 +6,7 @@ on the command line and take their defaults otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,9 @@ from awsglue.utils import getResolvedOptions
 
 from rental_analytics.config import DOMAINS, ConfigError, parse_run_date, validate_identifier
 
-OPTIONAL_DEFAULTS = {"domain": "", "full_refresh": "", "metrics_path": ""}
+OPTIONAL_DEFAULTS = {"domain": "", "full_refresh": "", "metrics_path": "", "run_id": ""}
+# The workflow always passes --full_refresh; this value means "an incremental run".
+NO_FULL_REFRESH = "none"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,8 @@ class JobArgs:
     domain: str
     full_refresh: tuple[str, ...]
     metrics_path: str
+    run_id: str = ""  # the workflow execution's name
+    job_run_id: str = ""  # Glue's --JOB_RUN_ID: one per attempt
 
 
 def resolve_job_args(argv: Sequence[str]) -> JobArgs:
@@ -38,7 +43,7 @@ def resolve_job_args(argv: Sequence[str]) -> JobArgs:
     refresh = tuple(
         validate_identifier(t.strip(), "table name")
         for t in resolved["full_refresh"].split(",")
-        if t.strip()
+        if t.strip() and t.strip() != NO_FULL_REFRESH
     )
     return JobArgs(
         job_name=resolved["JOB_NAME"],
@@ -46,4 +51,16 @@ def resolve_job_args(argv: Sequence[str]) -> JobArgs:
         domain=domain,
         full_refresh=refresh,
         metrics_path=resolved["metrics_path"],
+        run_id=validate_run_id(resolved["run_id"]),
+        job_run_id=resolved.get("JOB_RUN_ID") or "",
     )
+
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{0,80}$")
+
+
+def validate_run_id(run_id: str) -> str:
+    """A run id names a folder: letters, digits, '-' and '_' only."""
+    if not _RUN_ID.match(run_id):
+        raise ConfigError(f"invalid --run_id {run_id!r}: letters, digits, '-' and '_' only")
+    return run_id

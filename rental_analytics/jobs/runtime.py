@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -17,6 +18,13 @@ from typing import Any
 from rental_analytics.config import Settings
 
 log = logging.getLogger("rental_analytics")
+
+# Set by the local emulator when a test or a demo asked this job run to fail (RENTALS_FAIL_JOBS).
+INJECTED_FAULT_ENV = "RENTALS_INJECTED_FAULT"
+
+
+class InjectedFault(RuntimeError):
+    """The job run was told to fail, so that retries and alerts can be watched."""
 
 
 def configure_logging() -> None:
@@ -47,6 +55,15 @@ def write_metrics(path: str, job: str, metrics: Any) -> None:
         Path(path).write_text(text + "\n")
 
 
+def metrics_path(args, settings: Settings) -> str:
+    """Where the job's metrics go: the explicit path, else beside the workflow run's logs."""
+    from rental_analytics.runs import job_metrics_path
+
+    if args.metrics_path or not (args.run_id and args.job_run_id):
+        return args.metrics_path
+    return str(job_metrics_path(settings.runs_root, args.run_id, args.job_name, args.job_run_id))
+
+
 def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
     """The frame every Glue entrypoint shares: arguments, settings, Spark, metrics.
 
@@ -57,6 +74,8 @@ def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
 
     configure_logging()
     args = resolve_job_args(argv)
+    if os.environ.get(INJECTED_FAULT_ENV):
+        raise InjectedFault(os.environ[INJECTED_FAULT_ENV])
     settings = job_settings()
     spark = job_spark(args.job_name, settings) if needs_spark else None
     try:
@@ -64,5 +83,5 @@ def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
     finally:
         if spark is not None:
             spark.stop()
-    write_metrics(args.metrics_path, args.job_name, metrics)
+    write_metrics(metrics_path(args, settings), args.job_name, metrics)
     return 0

@@ -98,12 +98,14 @@ class LocalStack:
     # -- configuration -------------------------------------------------------------
     def _load_or_create_config(self) -> tuple[dict, dict]:
         self.home.mkdir(parents=True, exist_ok=True)
-        if self.stack_file.exists():
-            stack = json.loads(self.stack_file.read_text())
-        else:
-            m = _pick_port(self.home, "mariadb", set())
-            p = _pick_port(self.home, "postgres", {m})
-            stack = {"mariadb_port": m, "postgres_port": p}
+        stack = json.loads(self.stack_file.read_text()) if self.stack_file.exists() else {}
+        wanted = ("mariadb_port", "postgres_port", "emulator_port")
+        if any(k not in stack for k in wanted):  # a new home, or one from before the emulator
+            for key in wanted:
+                if key not in stack:
+                    stack[key] = _pick_port(
+                        self.home, key.removesuffix("_port"), set(stack.values())
+                    )
             self.stack_file.write_text(json.dumps(stack, indent=2) + "\n")
         if self.secrets_file.exists():
             creds = json.loads(self.secrets_file.read_text())
@@ -254,7 +256,16 @@ class LocalStack:
         self._start_postgres(stack["postgres_port"], creds["postgres_password"])
         return self.status()
 
+    def emulator(self):
+        """The home's local AWS emulator (Step Functions, Glue, SNS); started on demand."""
+        from rental_analytics.local.emulator import LocalEmulator
+
+        stack, _ = self._load_or_create_config()
+        return LocalEmulator(self.home, stack["emulator_port"])
+
     def down(self) -> None:
+        if self.stack_file.exists():
+            self.emulator().stop()
         self._stop_mariadb()
         self._stop_postgres()
 

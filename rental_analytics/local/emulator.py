@@ -1,0 +1,496 @@
+"""The local AWS of the workflow: moto's Step Functions interpreter, Glue and SNS.
+
+One emulator process serves one home (port in ``stack.json``), started on demand by
+``rentals run`` and reused while its code and settings are unchanged. Step Functions
+executes the real definition; each Glue job run is the job's script run as a local
+process; each SNS message is also written to ``$RENTALS_HOME/notifications/``.
+
+moto is pinned (5.2.1) and changed in these small places, each tested in
+tests/integration/test_emulator.py:
+
+1. ``.sync`` Glue tasks: moto's callback code calls ``interrupt_all()`` on a callback
+   endpoint that is None for services without ``.waitForTaskToken``, so every
+   ``glue:startJobRun.sync`` fails. The sync path is evaluated without that endpoint
+   (LocalStack, whose interpreter moto's is, fixed the same code).
+2. A cancelled ``.sync`` Glue task (its execution stopped, or a sibling Parallel branch
+   failed) stops its job run, as Step Functions does in AWS; moto has no
+   ``BatchStopJobRun``, so it is added.
+3. A Parallel branch that fails with a ``States.*`` error: moto wraps the name in a
+   custom-error type that refuses that prefix, so the Parallel raises ValueError and its
+   Catch is skipped. The name is kept as the States error it is.
+4. Retry waits are multiplied by ``retry_interval_scale``: local runs need not wait as
+   long as AWS does, and the definition stays the one that deploys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
+from rental_analytics.runs import CONTEXT_FILE, job_log_path, run_dir
+
+MOTO_VERSION = "5.2.1"
+REGION = "us-east-1"
+DEFAULT_RETRY_INTERVAL_SCALE = 0.02
+_START_TIMEOUT_S = 60
+_STOP_GRACE_S = 20
+
+
+class EmulatorError(RuntimeError):
+    """The local emulator could not be started or reached; the message says why."""
+
+
+# -- Glue job runs as local processes ----------------------------------------------------
+_ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Fault|Exit)\b.*")
+
+
+def _error_message(log: Path, limit: int = 800) -> str:
+    """The job's own account of its failure: the last exception line of its log."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    for line in reversed(lines):
+        if _ERROR_LINE.match(line.strip()):
+            return line.strip()[:limit]
+    tail = [ln for ln in lines if ln.strip()][-1:]
+    return (tail[0] if tail else "the job exited without output")[:limit]
+
+
+@dataclass
+class _Launch:
+    process: subprocess.Popen
+    log_path: Path
+    started: float
+    ended: float | None = None
+    stop_requested: bool = False
+
+
+class LocalJobRunner:
+    """Starts Glue job runs as processes of the job script, and stops them.
+
+    A run started by the workflow carries ``--run_id``; its ``context.json`` (written by the
+    starter) gives the environment the job sees and the faults to inject, so an emulator
+    that outlives one ``rentals run`` still runs each job as that run asked.
+    """
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.runs_root = home / "runs"
+        self._lock = threading.Lock()
+        self._faults: dict[str, dict[str, int]] = {}
+        self._launches: dict[str, _Launch] = {}
+
+    def _context(self, run_id: str) -> dict[str, Any]:
+        path = run_dir(self.runs_root, run_id) / CONTEXT_FILE
+        return json.loads(path.read_text()) if run_id and path.exists() else {}
+
+    def _take_fault(self, run_id: str, job_name: str, context: dict[str, Any]) -> str:
+        with self._lock:
+            faults = self._faults.setdefault(run_id, dict(context.get("faults", {})))
+            left = faults.get(job_name, 0)
+            if left <= 0:
+                return ""
+            faults[job_name] = left - 1
+        return (
+            f"injected fault: job {job_name} was told to fail (RENTALS_FAIL_JOBS); "
+            f"{left - 1} more injected failure(s) to come in this run"
+        )
+
+    def launch(self, job_name: str, script: str, job_run_id: str, arguments: dict) -> None:
+        run_id = arguments.get("--run_id", "")
+        context = self._context(run_id)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RENTALS_")}
+        env.update(context.get("env", {}))
+        env["RENTALS_HOME"] = str(self.home)
+        fault = self._take_fault(run_id, job_name, context)
+        if fault:
+            env[INJECTED_FAULT_ENV] = fault
+        if run_id:
+            log_path = job_log_path(self.runs_root, run_id, job_name, job_run_id)
+        else:
+            log_path = self.home / "glue" / job_name / f"{job_run_id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Glue passes the job's name and run id as reserved arguments, then the others.
+        argv = [sys.executable, script.removeprefix("file://"),
+                "--JOB_NAME", job_name, "--JOB_RUN_ID", job_run_id]  # fmt: skip
+        for key, value in arguments.items():
+            argv += [key, str(value)]
+        with open(log_path, "wb") as log_fh:
+            # Its own session, so that stopping the run also stops Spark's JVM.
+            process = subprocess.Popen(
+                argv, stdout=log_fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env=env, cwd=Path(script.removeprefix("file://")).resolve().parent.parent,
+                start_new_session=True,
+            )  # fmt: skip
+        self._launches[job_run_id] = _Launch(process, log_path, time.time())
+
+    def state(self, job_run_id: str) -> dict[str, Any]:
+        """The JobRun fields a local process decides: state, times, error message."""
+        launch = self._launches.get(job_run_id)
+        if launch is None:
+            return {}
+        code = launch.process.poll()
+        if code is None:
+            return {
+                "JobRunState": "STOPPING" if launch.stop_requested else "RUNNING",
+                "ExecutionTime": int(time.time() - launch.started),
+            }
+        if launch.ended is None:
+            launch.ended = time.time()
+        status = "STOPPED" if launch.stop_requested else "SUCCEEDED" if code == 0 else "FAILED"
+        fields = {
+            "JobRunState": status,
+            "CompletedOn": datetime.fromtimestamp(launch.ended, UTC),
+            "ExecutionTime": int(launch.ended - launch.started),
+        }
+        if status == "FAILED":
+            fields["ErrorMessage"] = (
+                f"{_error_message(launch.log_path)} (exit code {code}, log {launch.log_path})"
+            )
+        return fields
+
+    def stop(self, job_run_id: str) -> bool:
+        """Ask a running job to stop (SIGTERM to its process group, SIGKILL after a grace)."""
+        launch = self._launches.get(job_run_id)
+        if launch is None or launch.process.poll() is not None:
+            return False
+        launch.stop_requested = True
+        _signal_group(launch.process, signal.SIGTERM)
+        threading.Thread(target=self._kill_after_grace, args=(launch,), daemon=True).start()
+        return True
+
+    @staticmethod
+    def _kill_after_grace(launch: _Launch) -> None:
+        try:
+            launch.process.wait(timeout=_STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(launch.process, signal.SIGKILL)
+            launch.process.wait()
+
+    def stop_all(self) -> None:
+        for job_run_id in list(self._launches):
+            self.stop(job_run_id)
+
+
+def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+# -- the moto changes --------------------------------------------------------------------
+_patched = False
+
+
+def patch_moto(runner: LocalJobRunner, retry_interval_scale: float, notifications: Path) -> None:
+    """Apply the changes listed in the module docstring (once per process)."""
+    global _patched
+    if _patched:
+        return
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise EmulatorError(
+            f"the emulator patches moto {MOTO_VERSION}, found {moto.__version__}: "
+            "reinstall the project (make setup)"
+        )
+    _patch_sync_glue_tasks()
+    _patch_parallel_error_names()
+    _patch_retry_waits(retry_interval_scale)
+    _attach_glue_runs(runner)
+    _capture_sns(notifications)
+    _patched = True
+
+
+def _patch_sync_glue_tasks() -> None:
+    """Changes 1 and 2: evaluate .sync without a callback endpoint; stop a cancelled run."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_glue as glue_task,
+    )
+
+    def _eval_integration_pattern(
+        self, env, resource_runtime_part, normalised_parameters, state_credentials
+    ):
+        started = env.stack.pop()  # StartJobRun's output: JobName, JobRunId
+        self.timeout.eval(env=env)
+        timeout_seconds = env.stack.pop()
+        env.stack.append(started)
+        resolver = self._build_sync_resolver(
+            env=env,
+            resource_runtime_part=resource_runtime_part,
+            normalised_parameters=normalised_parameters,
+            state_credentials=state_credentials,
+        )
+        try:
+            outcome = self._eval_sync(
+                env=env, sync_resolver=resolver, timeout_seconds=timeout_seconds,
+                callback_endpoint=None, heartbeat_endpoint=None,
+            )  # fmt: skip
+        finally:
+            if not env.is_running():
+                self._get_glue_client(resource_runtime_part, state_credentials).batch_stop_job_run(
+                    JobName=started["JobName"], JobRunIds=[started["JobRunId"]]
+                )
+        env.stack.append(outcome)
+
+    glue_task.StateTaskServiceGlue._eval_integration_pattern = _eval_integration_pattern
+
+
+def _patch_parallel_error_names() -> None:
+    """Change 3: a branch's States.* error stays a States error name."""
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+        CustomErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import (
+        StatesErrorName,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def branch_error_name(error_name: str | None):
+        if error_name and error_name.startswith("States."):
+            return StatesErrorName.from_name(error_name)
+        return CustomErrorName(error_name=error_name)
+
+    branches_decl.CustomErrorName = branch_error_name
+
+
+class _ScaledSleep:
+    def __init__(self, scale: float):
+        self.scale = scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds * self.scale)
+
+
+def _patch_retry_waits(scale: float) -> None:
+    """Change 4: the retrier's only use of ``time`` is its wait."""
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    retrier_decl.time = _ScaledSleep(scale)
+
+
+def _attach_glue_runs(runner: LocalJobRunner) -> None:
+    """Job runs execute the job's ScriptLocation; BatchStopJobRun stops them."""
+    from moto.core.responses import ActionResult
+    from moto.glue import models as glue_models
+    from moto.glue import responses as glue_responses
+
+    class LocalProcessJobRun(glue_models.FakeJobRun):
+        @property
+        def status(self) -> str:
+            return runner.state(self.job_run_id).get("JobRunState", "STARTING")
+
+        @status.setter
+        def status(self, value: str) -> None:  # ManagedState's initial value: unused
+            pass
+
+        def as_dict(self) -> dict[str, Any]:
+            doc = super().as_dict()
+            doc.pop("CompletedOn", None)
+            doc.update(runner.state(self.job_run_id))
+            doc.update({"GlueVersion": "5.0", "LogGroupName": "/aws-glue/jobs/output"})
+            return doc
+
+    original_start = glue_models.FakeJob.start_job_run
+
+    def start_job_run(self, **kwargs) -> str:
+        job_run_id = original_start(self, **kwargs)
+        run = self.job_runs[-1]
+        runner.launch(self.name, self.command["ScriptLocation"], job_run_id, run.arguments)
+        return job_run_id
+
+    def batch_stop_job_run(self) -> ActionResult:
+        name = self._get_param("JobName")
+        job = self.glue_backend.get_job(name)
+        known = {r.job_run_id for r in job.job_runs}
+        stopped, errors = [], []
+        for run_id in self._get_param("JobRunIds") or []:
+            if run_id in known and runner.stop(run_id):
+                stopped.append({"JobName": name, "JobRunId": run_id})
+            else:
+                errors.append({
+                    "JobName": name, "JobRunId": run_id,
+                    "ErrorDetail": {"ErrorCode": "InvalidInputException",
+                                    "ErrorMessage": "job run is not running"},
+                })  # fmt: skip
+        return ActionResult({"SuccessfulSubmissions": stopped, "Errors": errors})
+
+    glue_models.FakeJobRun = LocalProcessJobRun
+    glue_models.FakeJob.start_job_run = start_job_run
+    glue_responses.GlueResponse.batch_stop_job_run = batch_stop_job_run
+
+
+def _capture_sns(notifications: Path) -> None:
+    """Every SNS publish is also delivered as a file, the local stand-in for a subscriber."""
+    from moto.sns import models as sns_models
+
+    original_publish = sns_models.Topic.publish
+
+    def publish(self, message: str, subject: str | None = None, **kwargs) -> str:
+        message_id = original_publish(self, message, subject=subject, **kwargs)
+        now = datetime.now(UTC)
+        doc = {
+            "topic_arn": self.arn,
+            "subject": subject,
+            "message": message,
+            "message_id": message_id,
+            "published_at": now.isoformat(),
+        }
+        notifications.mkdir(parents=True, exist_ok=True)
+        path = notifications / f"{now:%Y%m%dT%H%M%S%fZ}-{message_id}.json"
+        path.write_text(json.dumps(doc, indent=2) + "\n")
+        return message_id
+
+    sns_models.Topic.publish = publish
+
+
+# -- the server process ------------------------------------------------------------------
+def serve(home: Path, port: int, retry_interval_scale: float) -> None:
+    """Run the emulator in this process until SIGTERM; job processes are stopped with it."""
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    # The interpreter calls Glue and SNS through this same server.
+    os.environ["MOTO_PORT"] = str(port)
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    runner = LocalJobRunner(home)
+    patch_moto(runner, retry_interval_scale, home / "notifications")
+    server = make_server("127.0.0.1", port, DomainDispatcherApplication(create_backend_app), True)
+
+    def shutdown(signum, frame) -> None:
+        runner.stop_all()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    server.serve_forever()
+
+
+# -- the client side: start, reuse, stop -------------------------------------------------
+def code_fingerprint() -> str:
+    """Changes when the emulator's code or moto does: a running emulator is then replaced."""
+    return hashlib.sha256(Path(__file__).read_bytes() + MOTO_VERSION.encode()).hexdigest()[:16]
+
+
+def retry_interval_scale() -> float:
+    value = os.environ.get("RENTALS_RETRY_INTERVAL_SCALE", str(DEFAULT_RETRY_INTERVAL_SCALE))
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = -1.0
+    if not 0 <= scale <= 1:
+        raise EmulatorError(
+            f"RENTALS_RETRY_INTERVAL_SCALE must be a number from 0 to 1, got {value!r}"
+        )
+    return scale
+
+
+class LocalEmulator:
+    """The emulator process of one home."""
+
+    def __init__(self, home: Path, port: int):
+        self.home = home
+        self.port = port
+        self.dir = home / "emulator"
+        self.state_file = self.dir / "emulator.json"
+        self.log = self.dir / "emulator.log"
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, service: str):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service, endpoint_url=self.endpoint_url, region_name=REGION,
+            aws_access_key_id="local", aws_secret_access_key="local",  # noqa: S106 - emulator
+            config=Config(retries={"max_attempts": 2}),
+        )  # fmt: skip
+
+    def _running(self) -> dict[str, Any] | None:
+        try:
+            state = json.loads(self.state_file.read_text())
+            os.kill(int(state["pid"]), 0)
+        except (FileNotFoundError, ValueError, KeyError, ProcessLookupError):
+            return None
+        return state
+
+    def _responds(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=2):  # noqa: S310
+                return True
+        except OSError:
+            return False
+
+    def ensure(self) -> None:
+        """Start the emulator, or reuse the running one if it has this code and settings."""
+        scale = retry_interval_scale()
+        wanted = {"code": code_fingerprint(), "retry_interval_scale": scale, "port": self.port}
+        state = self._running()
+        if state and all(state.get(k) == v for k, v in wanted.items()) and self._responds():
+            return
+        self.stop()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log_fh:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "rental_analytics.local.emulator", "--home", str(self.home),
+                 "--port", str(self.port), "--retry-interval-scale", str(scale)],
+                stdout=log_fh, stderr=log_fh, stdin=subprocess.DEVNULL, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            if self._responds():
+                self.state_file.write_text(json.dumps({"pid": process.pid, **wanted}) + "\n")
+                return
+            time.sleep(0.2)
+        tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+        process.kill()
+        raise EmulatorError(f"the local AWS emulator did not start on port {self.port}:\n{tail}")
+
+    def stop(self) -> None:
+        state = self._running()
+        if state is None:
+            return
+        pid = int(state["pid"])
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + _STOP_GRACE_S + 5
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.state_file.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="the local AWS emulator of one home")
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--retry-interval-scale", type=float, default=DEFAULT_RETRY_INTERVAL_SCALE)
+    args = parser.parse_args(argv)
+    serve(args.home.resolve(), args.port, args.retry_interval_scale)
+
+
+if __name__ == "__main__":
+    main()

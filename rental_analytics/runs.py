@@ -1,0 +1,179 @@
+"""Where a workflow run keeps its artifacts, and the run ledger that lists them.
+
+A run is one execution of the state machine; its id is the execution name. Everything it
+leaves lives under ``<runs_root>/<run_id>/``:
+
+- ``context.json``  what the starter handed to the local job runner (environment, faults)
+- ``<job>.<job_run_id>.log`` and ``.metrics.json``  one pair per Glue job run (attempt)
+- ``run.json``  the ledger entry: each state's start, end, status, attempts and row counts
+
+The ledger is written by whoever watched the execution (``rentals run``); ``rentals runs``
+reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+LEDGER_FILE = "run.json"
+CONTEXT_FILE = "context.json"
+
+
+def run_dir(runs_root: str | Path, run_id: str) -> Path:
+    return Path(runs_root) / run_id
+
+
+def job_log_path(runs_root: str | Path, run_id: str, job_name: str, job_run_id: str) -> Path:
+    return run_dir(runs_root, run_id) / f"{job_name}.{job_run_id}.log"
+
+
+def job_metrics_path(runs_root: str | Path, run_id: str, job_name: str, job_run_id: str) -> Path:
+    return run_dir(runs_root, run_id) / f"{job_name}.{job_run_id}.metrics.json"
+
+
+def write_json_atomically(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(doc, fh, indent=2, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def readable_failure(error: str, cause: str) -> str:
+    """A Glue task's cause is its JobRun document: its ErrorMessage is the readable part."""
+    try:
+        doc = json.loads(cause)
+    except (TypeError, ValueError):
+        doc = None
+    if isinstance(doc, dict) and doc.get("ErrorMessage"):
+        return f"{error}: {doc['ErrorMessage']}"
+    return f"{error}: {cause}" if cause else error
+
+
+@dataclass
+class Attempt:
+    """One Glue job run of a state: the first try or a retry."""
+
+    attempt: int
+    job_run_id: str = ""
+    status: str = "RUNNING"
+    started_at: str = ""
+    ended_at: str = ""
+    error: str = ""
+    cause: str = ""
+    log_path: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepRecord:
+    """One state of the execution, with its attempts (task states) and row counts."""
+
+    state: str
+    job: str = ""
+    status: str = "RUNNING"
+    started_at: str = ""
+    ended_at: str = ""
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> float | None:
+        from datetime import datetime
+
+        if not (self.started_at and self.ended_at):
+            return None
+        start = datetime.fromisoformat(self.started_at)
+        return (datetime.fromisoformat(self.ended_at) - start).total_seconds()
+
+    def figures(self) -> dict[str, int]:
+        """Rows extracted / loaded / rejected / merged, from the last attempt's metrics."""
+        figures = {"extracted": 0, "loaded": 0, "rejected": 0, "merged": 0}
+        m = self.attempts[-1].metrics if self.attempts else {}
+        for t in m.get("tables", []):
+            figures["extracted"] += t.get("rows", 0)
+        for b in m.get("batches", []):
+            figures["loaded"] += b.get("rows_loaded", 0)
+            figures["rejected"] += b.get("rows_rejected", 0)
+        for mg in m.get("merges", []):
+            figures["merged"] += mg.get("rows_merged", 0)
+        return figures
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    run_date: str
+    status: str = "RUNNING"
+    execution_arn: str = ""
+    started_at: str = ""
+    ended_at: str = ""
+    error: str = ""
+    cause: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCEEDED"
+
+    def failure(self) -> tuple[str, str]:
+        """The state that failed and why, from its last attempt; else the execution's error."""
+        for step in self.steps:
+            if step.status == "FAILED" and step.attempts:
+                last = step.attempts[-1]
+                return step.state, readable_failure(last.error, last.cause)
+        return "", readable_failure(self.error, self.cause)
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        for step, rec in zip(doc["steps"], self.steps, strict=True):
+            step["seconds"] = rec.seconds
+            step["rows"] = rec.figures()
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> RunRecord:
+        steps = []
+        for s in doc.get("steps", []):
+            attempts = [Attempt(**a) for a in s.get("attempts", [])]
+            fields = {k: v for k, v in s.items() if k not in ("attempts", "seconds", "rows")}
+            steps.append(StepRecord(**fields, attempts=attempts))
+        fields = {k: v for k, v in doc.items() if k != "steps"}
+        return cls(**fields, steps=steps)
+
+
+class RunLedger:
+    """The ledger of one home: a ``run.json`` per run directory."""
+
+    def __init__(self, runs_root: str | Path):
+        self.root = Path(runs_root)
+
+    def save(self, record: RunRecord) -> Path:
+        path = run_dir(self.root, record.run_id) / LEDGER_FILE
+        write_json_atomically(path, record.to_json())
+        return path
+
+    def load(self, run_id: str) -> RunRecord:
+        path = run_dir(self.root, run_id) / LEDGER_FILE
+        return RunRecord.from_json(json.loads(path.read_text()))
+
+    def recent(self, limit: int = 10) -> list[RunRecord]:
+        """The newest runs first, by the time they started."""
+        records = []
+        for path in self.root.glob(f"*/{LEDGER_FILE}"):
+            try:
+                records.append(RunRecord.from_json(json.loads(path.read_text())))
+            except (json.JSONDecodeError, TypeError, KeyError):
+                continue  # a ledger being written, or from an older layout: not a run to list
+        records.sort(key=lambda r: (r.started_at, r.run_id), reverse=True)
+        return records[:limit]
