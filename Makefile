@@ -30,10 +30,11 @@ run: generate ## run the pipeline on the default data, then print the KPIs
 report: ## print the KPI report
 	@$(RENTALS) report
 
-lint: setup ## ruff and sqlfluff
+lint: setup ## ruff, sqlfluff and statelint
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/sqlfluff lint redshift/ --disable-progress-bar --processes 2
+	@$(BIN)/statelint workflow/rental_analytics.asl.json
 
 format: setup ## apply ruff format and sqlfluff fix
 	@$(BIN)/ruff format .

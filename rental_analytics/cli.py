@@ -13,8 +13,9 @@ from rich.table import Table
 
 from rental_analytics.config import DOMAINS, ConfigError, Settings, default_home, parse_run_date
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (logs, CI) is not wrapped at 80 columns: run tables stay readable.
+out = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
 
 
 def _home() -> Path:
@@ -119,43 +120,128 @@ def source_import(directory: Path) -> None:
 
 
 # -- run ---------------------------------------------------------------------------------
+_PROGRESS_STYLE = {
+    "started": "cyan", "succeeded": "green", "failed": "red", "stopped": "yellow", "info": "dim",
+}  # fmt: skip
+
+
+def _job_environment() -> dict[str, str]:
+    """What the job processes see of this shell: the RENTALS_* settings, faults aside."""
+    import os
+
+    from rental_analytics.orchestration import FAULTS_ENV
+
+    return {k: v for k, v in os.environ.items() if k.startswith("RENTALS_") and k != FAULTS_ENV}
+
+
 @main.command()
 @click.option("--run-date", help="YYYY-MM-DD (default: today, UTC)")
 @click.option("--full-refresh", default="", help="table[,table] or 'all': re-extract whole")
 def run(run_date: str | None, full_refresh: str) -> None:
-    """Run the pipeline once; exit 0 on success, non-zero on failure."""
-    from rental_analytics.runner import run_pipeline, step_figures
+    """Run the workflow once through the local Step Functions; exit 0 on success.
+
+    Set RENTALS_FAIL_JOBS=job[:N],... to make named jobs fail their next N runs.
+    """
+    import os
+
+    from rental_analytics.local.emulator import EmulatorError
+    from rental_analytics.local.stack import LocalStack
+    from rental_analytics.orchestration import (
+        FAULTS_ENV,
+        LocalWorkflow,
+        WorkflowError,
+        parse_faults,
+    )
 
     try:
         day = parse_run_date(run_date) if run_date else datetime.now(UTC).date()
-    except ConfigError as exc:
+        faults = parse_faults(os.environ.get(FAULTS_ENV, ""))
+    except (ConfigError, WorkflowError) as exc:
         raise click.BadParameter(str(exc)) from None
     _ensure_up()
     refresh = tuple(t.strip() for t in full_refresh.split(",") if t.strip())
+    emulator = LocalStack(_home()).emulator()
+    try:
+        with err.status("starting the local AWS emulator ..."):
+            emulator.ensure()
+    except EmulatorError as exc:
+        raise click.ClickException(str(exc)) from None
+    if faults:
+        err.print(
+            f"[yellow]fault injection[/]: {', '.join(f'{k} x{v}' for k, v in faults.items())}"
+        )
 
-    def progress(step: str, result) -> None:
-        if result is None:
-            err.print(f"[cyan]>[/] {step} ...")
-        else:
-            colour = "green" if result.status == "SUCCEEDED" else "red"
-            err.print(f"[{colour}]{result.status}[/] {step} in {result.seconds:.1f}s")
+    def progress(p) -> None:
+        style = _PROGRESS_STYLE.get(p.kind, "")
+        err.print(f"[{style}]{p.kind:>9}[/] {p.text}", highlight=False)
 
-    summary = run_pipeline(_home(), day, refresh, on_step=progress)
-    table = Table(title=f"run {summary.run_id}")
-    for col in ("step", "status", "extracted", "loaded", "rejected", "merged", "seconds"):
-        table.add_column(col, justify="left" if col in ("step", "status") else "right")
-    for s in summary.steps:
-        f = step_figures(s)
-        table.add_row(
-            s.step, s.status, *(f"{f[k]:,}" for k in ("extracted", "loaded", "rejected", "merged")),
-            f"{s.seconds:.1f}",
-        )  # fmt: skip
-    err.print(table)
-    if not summary.succeeded:
-        failed = summary.steps[-1]
-        err.print(f"[red]run failed at {failed.step}[/] (log: {failed.log_path})\n{failed.error}")
+    def started(record) -> None:
+        err.print(f"execution [bold]{record.run_id}[/] started ({record.execution_arn})")
+
+    workflow = LocalWorkflow(_home(), emulator)
+    record = workflow.run(day, refresh, _job_environment(), faults, progress, started)
+    err.print(_run_table(record))
+    for path in record.notifications:
+        err.print(f"[yellow]alert published[/]: {path}")
+    if not record.succeeded:
+        err.print(
+            f"[red]execution {record.status}[/]: {record.error}\n{record.cause}", highlight=False
+        )
+        for step in record.steps:
+            logs = [a.log_path for a in step.attempts if a.status == "FAILED" and a.log_path]
+            if logs:
+                err.print(f"  {step.state} logs: {', '.join(logs)}")
         sys.exit(1)
-    err.print(f"[green]run {summary.run_id} succeeded[/]")
+    err.print(f"[green]execution {record.run_id} SUCCEEDED[/]")
+
+
+def _run_table(record) -> Table:
+    table = Table(title=f"run {record.run_id} ({record.run_date}): {record.status}")
+    cols = ("state", "status", "attempts", "extracted", "loaded", "rejected", "merged", "seconds")
+    for col in cols:
+        table.add_column(col, justify="left" if col in ("state", "status") else "right")
+    for s in record.steps:
+        f = s.figures()
+        seconds = f"{s.seconds:.1f}" if s.seconds is not None else ""
+        table.add_row(
+            s.state, s.status, str(len(s.attempts)),
+            *(f"{f[k]:,}" for k in ("extracted", "loaded", "rejected", "merged")), seconds,
+        )  # fmt: skip
+    return table
+
+
+@main.command()
+@click.option("--limit", default=10, show_default=True, help="how many runs, newest first")
+@click.option("--run-id", help="one run, step by step")
+def runs(limit: int, run_id: str | None) -> None:
+    """The run ledger: recent workflow runs, or one run's steps and attempts."""
+    from rental_analytics.runs import RunLedger
+
+    ledger = RunLedger(_home() / "runs")
+    if run_id:
+        try:
+            record = ledger.load(run_id)
+        except FileNotFoundError:
+            raise click.ClickException(f"no run {run_id!r} in {ledger.root}") from None
+        out.print(_run_table(record))
+        for step in record.steps:
+            for a in step.attempts:
+                detail = a.error and f" {a.error}"
+                out.print(f"  {step.state} attempt {a.attempt}: {a.status}{detail} {a.log_path}")
+        return
+    table = Table(title=f"runs in {ledger.root}")
+    for col in ("run id", "run date", "status", "started", "seconds", "failed state", "retries"):
+        table.add_column(col)
+    for r in ledger.recent(limit):
+        seconds = ""
+        if r.started_at and r.ended_at:
+            seconds = f"{(datetime.fromisoformat(r.ended_at) - datetime.fromisoformat(r.started_at)).total_seconds():.0f}"
+        failed = r.failure()[0] if not r.succeeded else ""
+        retries = sum(max(len(s.attempts) - 1, 0) for s in r.steps)
+        table.add_row(
+            r.run_id, r.run_date, r.status, r.started_at[:19], seconds, failed, str(retries)
+        )
+    out.print(table)
 
 
 # -- sql / report ------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""The real state machine definition, executed by the local emulator (moto, patched).
+
+Glue jobs here are stand-ins (fake_glue_jobs/) that record their arguments, sleep and exit
+as told, so the workflow's wiring is tested in seconds: states, arguments, retries,
+alerts, the stopped sibling, the schedule's input. tests/e2e runs it with the real jobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from rental_analytics.local.emulator import LocalEmulator
+from rental_analytics.orchestration import SCHEDULE_FILE, LocalWorkflow, substitute
+
+pytestmark = pytest.mark.integration
+
+FAKE_JOBS = Path(__file__).parent / "fake_glue_jobs"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    home = tmp_path_factory.mktemp("workflow_home")
+    previous = os.environ.get("RENTALS_RETRY_INTERVAL_SCALE")
+    # IntervalSeconds 60 in the definition: 0.6 s here.
+    os.environ["RENTALS_RETRY_INTERVAL_SCALE"] = "0.01"
+    emu = LocalEmulator(home, _free_port())
+    emu.ensure()
+    yield emu
+    emu.stop()
+    if previous is None:
+        os.environ.pop("RENTALS_RETRY_INTERVAL_SCALE")
+    else:
+        os.environ["RENTALS_RETRY_INTERVAL_SCALE"] = previous
+
+
+@pytest.fixture
+def workflow(emulator):
+    return LocalWorkflow(emulator.home, emulator, scripts_dir=FAKE_JOBS)
+
+
+def _run(workflow, env=None, faults=None, full_refresh=()):
+    from datetime import date
+
+    lines = []
+    record = workflow.run(date(2026, 11, 23), full_refresh, env or {}, faults or {}, lines.append)
+    return record, lines
+
+
+def _steps(record) -> dict:
+    return {s.state: s for s in record.steps}
+
+
+def _alerts(home: Path, run_id: str) -> list[dict]:
+    found = []
+    for path in sorted((home / "notifications").glob("*.json")):
+        doc = json.loads(path.read_text())
+        message = json.loads(doc["message"])
+        if message["run_id"] == run_id:
+            found.append({**doc, "message": message})
+    return found
+
+
+def _job_calls(home: Path, job: str, run_id: str) -> list[dict]:
+    """What the stand-in job recorded in each run of ``job`` in one execution."""
+    calls = [json.loads(p.read_text()) for p in (home / "fake_jobs").glob(f"{job}.*.json")]
+    return [c for c in calls if c["args"].get("--run_id") == run_id]
+
+
+def test_clean_run_passes_each_job_its_arguments(workflow, emulator):
+    record, lines = _run(workflow, full_refresh=("apartments",))
+    assert record.status == "SUCCEEDED", record
+    steps = _steps(record)
+    assert set(steps) == {
+        "ExtractApartments", "ExtractVehicleRentals", "LoadRaw", "Curate",
+    }  # fmt: skip
+    assert all(len(s.attempts) == 1 and s.status == "SUCCEEDED" for s in steps.values())
+    # Both extracts ran before load_raw started, load_raw before curate.
+    extract_end = max(steps["ExtractApartments"].ended_at, steps["ExtractVehicleRentals"].ended_at)
+    assert extract_end <= steps["LoadRaw"].started_at <= steps["Curate"].started_at
+    (call,) = [
+        c["args"] for c in _job_calls(emulator.home, "extract_vehicle_rentals", record.run_id)
+    ]
+    assert call["--domain"] == "vehicle_rentals"
+    assert call["--run_date"] == "2026-11-23"
+    assert call["--full_refresh"] == "apartments"
+    assert call["--run_id"] == record.run_id
+    assert call["--JOB_RUN_ID"] == steps["ExtractVehicleRentals"].attempts[0].job_run_id
+    assert any("LoadRaw started" in p.text for p in lines)
+    ledger = json.loads((emulator.home / "runs" / record.run_id / "run.json").read_text())
+    assert ledger["status"] == "SUCCEEDED" and len(ledger["steps"]) == 4
+
+
+def test_a_job_failing_once_is_retried_and_the_run_succeeds(workflow, emulator):
+    record, lines = _run(workflow, faults={"curate": 1})
+    assert record.status == "SUCCEEDED"
+    curate = _steps(record)["Curate"]
+    assert [a.status for a in curate.attempts] == ["FAILED", "SUCCEEDED"]
+    assert "injected fault" in curate.attempts[0].cause
+    assert Path(curate.attempts[0].log_path).exists()
+    assert any(p.kind == "failed" and "Curate attempt 1" in p.text for p in lines)
+    assert _alerts(emulator.home, record.run_id) == []
+
+
+def test_an_always_failing_extract_stops_its_sibling_and_alerts(workflow, emulator):
+    started = time.monotonic()
+    record, _ = _run(
+        workflow,
+        env={"RENTALS_TEST_SLEEP_EXTRACT_VEHICLE_RENTALS": "120"},
+        faults={"extract_apartments": 9},
+    )
+    assert time.monotonic() - started < 60  # the sibling's 120 s were cut short
+    assert record.status == "FAILED"
+    assert record.error == "ExtractApartmentsFailed"
+    steps = _steps(record)
+    assert [a.status for a in steps["ExtractApartments"].attempts] == ["FAILED"] * 3
+    assert steps["ExtractVehicleRentals"].status == "STOPPED"
+    assert "LoadRaw" not in steps
+    (sibling,) = _job_calls(emulator.home, "extract_vehicle_rentals", record.run_id)
+    assert not sibling["finished"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(sibling["pid"], 0)
+    (alert,) = _alerts(emulator.home, record.run_id)
+    assert alert["subject"] == "rental-analytics: ExtractApartments failed"
+    assert alert["message"]["failed_state"] == "ExtractApartments"
+    assert alert["message"]["error"] == "States.TaskFailed"
+    assert "injected fault" in alert["message"]["cause"]
+    assert record.notifications
+
+
+def test_a_failing_load_alerts_and_nothing_runs_after_it(workflow, emulator):
+    record, _ = _run(workflow, env={"RENTALS_TEST_EXIT_LOAD_RAW": "3"})
+    assert record.status == "FAILED"
+    steps = _steps(record)
+    assert len(steps["LoadRaw"].attempts) == 3 and "Curate" not in steps
+    assert "FakeJobError: told to exit 3" in steps["LoadRaw"].attempts[-1].cause
+    (alert,) = _alerts(emulator.home, record.run_id)
+    assert alert["message"]["failed_state"] == "LoadRaw"
+    assert record.failure()[0] == "LoadRaw"
+
+
+def test_the_scheduled_time_becomes_the_run_date(workflow, emulator):
+    schedule = json.loads(SCHEDULE_FILE.read_text())
+    assert schedule["ScheduleExpression"] == "cron(0 2 * * ? *)"
+    assert schedule["ScheduleExpressionTimezone"] == "UTC"
+    arn = workflow.deploy()
+    # What EventBridge Scheduler sends: its input with the scheduled time filled in.
+    payload = schedule["Target"]["Input"].replace(
+        "<aws.scheduler.scheduled-time>", "2026-11-24T02:00:00Z"
+    )
+    sfn = workflow.sfn
+    execution = sfn.start_execution(stateMachineArn=arn, name="scheduled-1", input=payload)
+    deadline = time.monotonic() + 60
+    while sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "SUCCEEDED"
+    scheduled = [c["args"] for c in _job_calls(emulator.home, "curate", "scheduled-1")]
+    assert scheduled[0]["--run_date"] == "2026-11-24"
+    assert scheduled[0]["--full_refresh"] == "none"
+    # The schedule deploys into EventBridge Scheduler as it is (moto validates the shape).
+    body = json.loads(
+        substitute(
+            SCHEDULE_FILE.read_text(),
+            {"StateMachineArn": arn, "SchedulerRoleArn": "arn:aws:iam::123456789012:role/s"},
+        )
+    )
+    emulator.client("scheduler").create_schedule(**body)
+
+
+def test_moto_parallel_catches_a_states_error_from_a_branch(workflow, emulator):
+    """Patch 3: a branch failing with States.TaskFailed reaches the Parallel's Catch."""
+    workflow.deploy()  # the Glue jobs
+    run_dir = emulator.home / "runs" / "parallel-catch"
+    run_dir.mkdir(parents=True)
+    (run_dir / "context.json").write_text(json.dumps({"env": {"RENTALS_TEST_EXIT_CURATE": "1"}}))
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::glue:startJobRun.sync",
+        "Parameters": {"JobName": "curate", "Arguments": {"--run_id": "parallel-catch"}},
+        "End": True,
+    }
+    definition = {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Job", "States": {"Job": task}}],
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Succeed"},
+        },
+    }
+    sfn = workflow.sfn
+    arn = sfn.create_state_machine(
+        name="parallel-catch", definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/x",
+    )["stateMachineArn"]  # fmt: skip
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    deadline = time.monotonic() + 30
+    while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert status == "SUCCEEDED"
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert any(e["type"] == "TaskFailed" for e in events)
