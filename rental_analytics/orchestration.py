@@ -270,7 +270,9 @@ class LocalWorkflow:
         for sm in self.sfn.list_state_machines()["stateMachines"]:
             if sm["name"] == STATE_MACHINE_NAME:
                 self.sfn.delete_state_machine(stateMachineArn=sm["stateMachineArn"])
-        created = self.sfn.create_state_machine(name=STATE_MACHINE_NAME, definition=body, roleArn=role)
+        created = self.sfn.create_state_machine(
+            name=STATE_MACHINE_NAME, definition=body, roleArn=role
+        )
         return created["stateMachineArn"]
 
     def new_run_id(self, run_date: date) -> str:

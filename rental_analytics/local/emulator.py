@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
+from rental_analytics.local.processes import pid_alive, stop_pid
 from rental_analytics.runs import CONTEXT_FILE, job_log_path, run_dir
 
 MOTO_VERSION = "5.2.1"
@@ -405,6 +406,7 @@ class LocalEmulator:
         self.port = port
         self.dir = home / "emulator"
         self.state_file = self.dir / "emulator.json"
+        self.pid_file = self.dir / "emulator.pid"
         self.log = self.dir / "emulator.log"
 
     @property
@@ -422,12 +424,10 @@ class LocalEmulator:
         )  # fmt: skip
 
     def _running(self) -> dict[str, Any] | None:
-        try:
-            state = json.loads(self.state_file.read_text())
-            os.kill(int(state["pid"]), 0)
-        except (FileNotFoundError, ValueError, KeyError, ProcessLookupError):
+        """The running emulator's settings, or None when none runs."""
+        if pid_alive(self.pid_file) is None or not self.state_file.exists():
             return None
-        return state
+        return json.loads(self.state_file.read_text())
 
     def _responds(self) -> bool:
         import urllib.request
@@ -458,7 +458,8 @@ class LocalEmulator:
             if process.poll() is not None:
                 break
             if self._responds():
-                self.state_file.write_text(json.dumps({"pid": process.pid, **wanted}) + "\n")
+                self.pid_file.write_text(f"{process.pid}\n")
+                self.state_file.write_text(json.dumps(wanted) + "\n")
                 return
             time.sleep(0.2)
         tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
@@ -466,21 +467,8 @@ class LocalEmulator:
         raise EmulatorError(f"the local AWS emulator did not start on port {self.port}:\n{tail}")
 
     def stop(self) -> None:
-        state = self._running()
-        if state is None:
-            return
-        pid = int(state["pid"])
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + _STOP_GRACE_S + 5
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            os.kill(pid, signal.SIGKILL)
-        self.state_file.unlink(missing_ok=True)
+        stop_pid(self.pid_file, timeout_s=_STOP_GRACE_S + 5)
+        self.pid_file.unlink(missing_ok=True)
 
 
 def main(argv: list[str] | None = None) -> None:

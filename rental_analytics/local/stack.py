@@ -13,7 +13,6 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
+
+from rental_analytics.local.processes import pid_alive, stop_pid
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_SERVICE_USER = "postgres"
@@ -57,18 +58,6 @@ def _pick_port(home: Path, salt: str, taken: set[int]) -> int:
         if port not in taken and _port_free(port):
             return port
     raise StackError("no free port found for the local stack")
-
-
-def _pid_alive(pid_file: Path) -> int | None:
-    try:
-        # postmaster.pid holds the pid on its first line, then more.
-        pid = int(pid_file.read_text().split()[0])
-        os.kill(pid, 0)
-    except (FileNotFoundError, IndexError, ValueError, ProcessLookupError):
-        return None
-    except PermissionError:
-        return pid
-    return pid
 
 
 def _wait_for(check, what: str, log: Path) -> None:
@@ -135,7 +124,7 @@ class LocalStack:
         pid_file = self.mariadb_dir / "mariadb.pid"
         if len(str(self._mariadb_socket)) > 100:
             raise StackError(f"RENTALS_HOME path too long for a unix socket: {self.home}")
-        if _pid_alive(pid_file):
+        if pid_alive(pid_file):
             return
         self.mariadb_dir.mkdir(parents=True, exist_ok=True)
         user = ["--user=root"] if os.geteuid() == 0 else []
@@ -171,7 +160,7 @@ class LocalStack:
             conn.close()
 
     def _stop_mariadb(self) -> None:
-        _stop_pid(self.mariadb_dir / "mariadb.pid")
+        stop_pid(self.mariadb_dir / "mariadb.pid")
 
     # -- PostgreSQL --------------------------------------------------------------------
     def _pg_cmd(self, *args: str) -> list[str]:
@@ -190,7 +179,7 @@ class LocalStack:
         log = self.postgres_dir / "postgres.log"
         self.postgres_dir.mkdir(parents=True, exist_ok=True)
         self._pg_owner(self.postgres_dir)
-        if _pid_alive(data / "postmaster.pid"):
+        if pid_alive(data / "postmaster.pid"):
             return
         if not (data / "PG_VERSION").exists():
             shutil.rmtree(data, ignore_errors=True)
@@ -242,7 +231,7 @@ class LocalStack:
 
     def _stop_postgres(self) -> None:
         data = self.postgres_dir / "data"
-        if not _pid_alive(data / "postmaster.pid"):
+        if not pid_alive(data / "postmaster.pid"):
             return
         subprocess.run(
             self._pg_cmd(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
@@ -274,21 +263,6 @@ class LocalStack:
         return StackStatus(
             mariadb_port=stack.get("mariadb_port", 0),
             postgres_port=stack.get("postgres_port", 0),
-            mariadb_running=_pid_alive(self.mariadb_dir / "mariadb.pid") is not None,
-            postgres_running=_pid_alive(self.postgres_dir / "data" / "postmaster.pid") is not None,
+            mariadb_running=pid_alive(self.mariadb_dir / "mariadb.pid") is not None,
+            postgres_running=pid_alive(self.postgres_dir / "data" / "postmaster.pid") is not None,
         )
-
-
-def _stop_pid(pid_file: Path, timeout_s: float = 30) -> None:
-    pid = _pid_alive(pid_file)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
