@@ -184,9 +184,9 @@ def run(run_date: str | None, full_refresh: str) -> None:
     for path in record.notifications:
         err.print(f"[yellow]alert published[/]: {path}")
     if not record.succeeded:
-        err.print(
-            f"[red]execution {record.status}[/]: {record.error}\n{record.cause}", highlight=False
-        )
+        state, why = record.failure()
+        where = f" at {state}" if state else ""
+        err.print(f"[red]execution {record.status}{where}[/]: {why}", highlight=False)
         for step in record.steps:
             logs = [a.log_path for a in step.attempts if a.status == "FAILED" and a.log_path]
             if logs:

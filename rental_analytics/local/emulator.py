@@ -46,7 +46,7 @@ from rental_analytics.runs import CONTEXT_FILE, job_log_path, run_dir
 
 MOTO_VERSION = "5.2.1"
 REGION = "us-east-1"
-DEFAULT_RETRY_INTERVAL_SCALE = 0.02
+DEFAULT_RETRY_INTERVAL_SCALE = 0.01
 _START_TIMEOUT_S = 60
 _STOP_GRACE_S = 20
 
