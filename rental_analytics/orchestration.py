@@ -264,12 +264,12 @@ class LocalWorkflow:
         values = {j.substitution: j.name for j in JOBS} | {"AlertTopicArn": topic_arn}
         body = definition(values)
         role = "arn:aws:iam::123456789012:role/rental-analytics-states"
-        # Replaced, not updated: moto deep-copies a state machine together with its past
-        # executions at every start, which fails once one has run (their workers hold
-        # locks). The run ledger, not the emulator, keeps the history.
         for sm in self.sfn.list_state_machines()["stateMachines"]:
             if sm["name"] == STATE_MACHINE_NAME:
-                self.sfn.delete_state_machine(stateMachineArn=sm["stateMachineArn"])
+                self.sfn.update_state_machine(
+                    stateMachineArn=sm["stateMachineArn"], definition=body
+                )
+                return sm["stateMachineArn"]
         created = self.sfn.create_state_machine(
             name=STATE_MACHINE_NAME, definition=body, roleArn=role
         )

@@ -20,12 +20,17 @@ tests/integration/test_emulator.py:
    Catch is skipped. The name is kept as the States error it is.
 4. Retry waits are multiplied by ``retry_interval_scale``: local runs need not wait as
    long as AWS does, and the definition stays the one that deploys.
+5. Every StartExecution deep-copies the state machine, and with it the backend it refers
+   to: every state machine and every past execution, whose workers hold locks. So the
+   second execution in an emulator fails (``cannot pickle '_thread.RLock'``). The copy
+   keeps the backend and drops the past executions instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -209,6 +214,7 @@ def patch_moto(runner: LocalJobRunner, retry_interval_scale: float, notification
     _patch_sync_glue_tasks()
     _patch_parallel_error_names()
     _patch_retry_waits(retry_interval_scale)
+    _patch_state_machine_copy()
     _attach_glue_runs(runner)
     _capture_sns(notifications)
     _patched = True
@@ -279,6 +285,24 @@ def _patch_retry_waits(scale: float) -> None:
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 
     retrier_decl.time = _ScaledSleep(scale)
+
+
+def _patch_state_machine_copy() -> None:
+    """Change 5: an execution's copy of its state machine, without the whole backend."""
+    from moto.stepfunctions.models import StateMachine
+
+    def __deepcopy__(self, memo):
+        clone = copy.copy(self)
+        memo[id(self)] = clone
+        for name, value in vars(self).items():
+            if name == "executions":
+                value = []
+            elif name != "backend":
+                value = copy.deepcopy(value, memo)
+            setattr(clone, name, value)
+        return clone
+
+    StateMachine.__deepcopy__ = __deepcopy__
 
 
 def _attach_glue_runs(runner: LocalJobRunner) -> None:

@@ -216,3 +216,25 @@ def test_moto_parallel_catches_a_states_error_from_a_branch(workflow, emulator):
     assert status == "SUCCEEDED"
     events = sfn.get_execution_history(executionArn=execution)["events"]
     assert any(e["type"] == "TaskFailed" for e in events)
+
+
+def test_moto_runs_a_state_machine_again_while_others_have_run(emulator):
+    """Patch 5: StartExecution no longer deep-copies every past execution (and fails)."""
+    sfn = emulator.client("stepfunctions")
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    arns = [
+        sfn.create_state_machine(
+            name=f"again-{i}", definition=definition, roleArn="arn:aws:iam::123456789012:role/x"
+        )["stateMachineArn"]
+        for i in range(2)
+    ]
+    executions = [
+        sfn.start_execution(stateMachineArn=arn, name=f"run-{n}")["executionArn"]
+        for n, arn in enumerate(arns * 2)
+    ]
+    deadline = time.monotonic() + 30
+    for execution in executions:
+        while (status := sfn.describe_execution(executionArn=execution)["status"]) == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert status == "SUCCEEDED"
