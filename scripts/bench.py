@@ -110,6 +110,17 @@ def main() -> None:
             )  # fmt: skip
             print(f"  rentals run       {time.monotonic() - t3:7.1f} s   exit {proc.returncode}")
             print(proc.stderr[-3000:])
+            from rental_analytics.runs import RunLedger
+
+            (record,) = RunLedger(home / "runs").recent(1)
+            secs = {s.state: s.seconds or 0.0 for s in record.steps}
+            extracts = [secs.get("ExtractApartments", 0.0), secs.get("ExtractVehicleRentals", 0.0)]
+            jobs = sum(secs.values())
+            print(
+                f"  extracts side by side: {extracts[0]:.1f} s and {extracts[1]:.1f} s "
+                f"(sum {sum(extracts):.1f} s) in a branch of {max(extracts):.1f} s; "
+                f"all job states {jobs:.1f} s in a run of {time.monotonic() - t3:.1f} s"
+            )
             from rental_analytics.report import KPI_VIEWS
             from rental_analytics.warehouse import connect
 
