@@ -99,7 +99,7 @@ def parse_faults(spec: str) -> dict[str, int]:
 # -- following an execution --------------------------------------------------------------
 @dataclass(frozen=True)
 class Progress:
-    """One line of live progress: kind is started, retrying, succeeded, failed, stopped, info."""
+    """One line of live progress: kind is started, succeeded, failed, stopped or info."""
 
     kind: str
     state: str
@@ -140,12 +140,13 @@ class ExecutionFollower:
             self.record.steps.append(step)
         return self.steps[state]
 
-    def feed(self, events: list[dict[str, Any]]) -> None:
-        for ev in sorted(events, key=lambda e: e["id"]):
-            if ev["id"] in self.seen:
-                continue
+    def feed(self, events: list[dict[str, Any]]) -> bool:
+        """Take the events not seen yet; whether there were any."""
+        new = [ev for ev in sorted(events, key=lambda e: e["id"]) if ev["id"] not in self.seen]
+        for ev in new:
             self.seen.add(ev["id"])
             self._event(ev)
+        return bool(new)
 
     def _event(self, ev: dict[str, Any]) -> None:
         kind, at = ev["type"], _iso(ev.get("timestamp"))
@@ -207,10 +208,10 @@ class ExecutionFollower:
             step.attempts.append(Attempt(attempt=1, started_at=at))
         attempt = step.attempts[-1]
         attempt.status, attempt.ended_at = status, at
-        self._attach_job_files(step, attempt)
+        self.attach_job_files(step, attempt)
         return attempt
 
-    def _attach_job_files(self, step: StepRecord, attempt: Attempt) -> None:
+    def attach_job_files(self, step: StepRecord, attempt: Attempt) -> None:
         if not (step.job and attempt.job_run_id):
             return
         rid = self.record.run_id
@@ -312,20 +313,22 @@ class LocalWorkflow:
             on_started(record)
         follower = ExecutionFollower(record, self.runs_root, on_progress)
         try:
-            self._follow(follower)
+            self._follow(follower, ledger)
         except KeyboardInterrupt:
             self.sfn.stop_execution(executionArn=record.execution_arn, cause="interrupted by user")
-            self._follow(follower)
+            self._follow(follower, ledger)
         self._settle_cancelled(follower, on_progress)
         self._attach_notifications(record)
         ledger.save(record)
         return record
 
-    def _follow(self, follower: ExecutionFollower) -> None:
+    def _follow(self, follower: ExecutionFollower, ledger: RunLedger) -> None:
+        """Poll the history until the execution ends; the ledger follows each change."""
         arn = follower.record.execution_arn
         while True:
             history = self.sfn.get_execution_history(executionArn=arn, maxResults=1000)
-            follower.feed(history["events"])
+            if follower.feed(history["events"]):
+                ledger.save(follower.record)
             if follower.record.status != "RUNNING":
                 return
             time.sleep(_POLL_S)
@@ -344,7 +347,7 @@ class LocalWorkflow:
                         break
                     time.sleep(_POLL_S)
                 attempt.status, attempt.ended_at = state, _iso(run["JobRun"].get("CompletedOn"))
-                follower._attach_job_files(step, attempt)
+                follower.attach_job_files(step, attempt)
             step.status, step.ended_at = state, follower.record.ended_at
             on_progress(Progress("stopped", step.state, f"{step.state} cancelled: job run {state}"))
 
