@@ -258,8 +258,15 @@ class LocalWorkflow:
                 "GlueVersion": "5.0",
                 "ExecutionProperty": {"MaxConcurrentRuns": 1},
             }  # fmt: skip
-            # moto has no UpdateJob; a job definition is replaced whole, as CloudFormation does.
-            self.glue.delete_job(JobName=job.name)
+            try:
+                current = self.glue.get_job(JobName=job.name)["Job"]
+            except self.glue.exceptions.EntityNotFoundException:
+                current = None
+            if current and all(current.get(k) == v for k, v in spec.items()):
+                continue  # unchanged: its runs (and their concurrency limit) stay
+            # moto has no UpdateJob: a changed job definition is replaced whole.
+            if current:
+                self.glue.delete_job(JobName=job.name)
             self.glue.create_job(Name=job.name, **spec)
         topic_arn = self.sns.create_topic(Name=ALERT_TOPIC_NAME)["TopicArn"]
         values = {j.substitution: j.name for j in JOBS} | {"AlertTopicArn": topic_arn}

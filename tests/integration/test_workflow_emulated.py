@@ -238,3 +238,24 @@ def test_moto_runs_a_state_machine_again_while_others_have_run(emulator):
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert status == "SUCCEEDED"
+
+
+def test_a_job_already_running_is_retried_as_concurrent_runs_exceeded(workflow, emulator):
+    """MaxConcurrentRuns 1: a second run of a busy job is refused, retried, then alerted."""
+    workflow.deploy()
+    busy_dir = emulator.home / "runs" / "busy"
+    busy_dir.mkdir(parents=True)
+    (busy_dir / "context.json").write_text(
+        json.dumps({"env": {"RENTALS_TEST_SLEEP_CURATE": "120"}})
+    )
+    busy = workflow.glue.start_job_run(JobName="curate", Arguments={"--run_id": "busy"})["JobRunId"]
+    try:
+        record, _ = _run(workflow)
+    finally:
+        workflow.glue.batch_stop_job_run(JobName="curate", JobRunIds=[busy])
+    assert record.status == "FAILED" and record.error == "CurateFailed"
+    attempts = _steps(record)["Curate"].attempts
+    assert len(attempts) == 5  # the first try and four retries of its retrier
+    assert {a.error for a in attempts} == {"Glue.ConcurrentRunsExceededException"}
+    (alert,) = _alerts(emulator.home, record.run_id)
+    assert alert["message"]["error"] == "Glue.ConcurrentRunsExceededException"
