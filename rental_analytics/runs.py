@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,6 +23,12 @@ from typing import Any
 
 LEDGER_FILE = "run.json"
 CONTEXT_FILE = "context.json"
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def is_run_id(text: str) -> bool:
+    """Run ids name folders: letters, digits, '-' and '_', nothing that could climb out."""
+    return bool(_RUN_ID.match(text))
 
 
 def run_dir(runs_root: str | Path, run_id: str) -> Path:

@@ -6,7 +6,6 @@ on the command line and take their defaults otherwise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +13,7 @@ from datetime import date
 from awsglue.utils import getResolvedOptions
 
 from rental_analytics.config import DOMAINS, ConfigError, parse_run_date, validate_identifier
+from rental_analytics.runs import is_run_id
 
 OPTIONAL_DEFAULTS = {"domain": "", "full_refresh": "", "metrics_path": "", "run_id": ""}
 # The workflow always passes --full_refresh; this value means "an incremental run".
@@ -56,11 +56,8 @@ def resolve_job_args(argv: Sequence[str]) -> JobArgs:
     )
 
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{0,80}$")
-
-
 def validate_run_id(run_id: str) -> str:
     """A run id names a folder: letters, digits, '-' and '_' only."""
-    if not _RUN_ID.match(run_id):
+    if run_id and not is_run_id(run_id):
         raise ConfigError(f"invalid --run_id {run_id!r}: letters, digits, '-' and '_' only")
     return run_id

@@ -47,7 +47,7 @@ from typing import Any
 
 from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
 from rental_analytics.local.processes import pid_alive, stop_pid
-from rental_analytics.runs import CONTEXT_FILE, job_log_path, run_dir
+from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir
 
 MOTO_VERSION = "5.2.1"
 REGION = "us-east-1"
@@ -99,8 +99,10 @@ class LocalJobRunner:
         self._launches: dict[str, _Launch] = {}
 
     def _context(self, run_id: str) -> dict[str, Any]:
+        if not is_run_id(run_id):
+            return {}
         path = run_dir(self.runs_root, run_id) / CONTEXT_FILE
-        return json.loads(path.read_text()) if run_id and path.exists() else {}
+        return json.loads(path.read_text()) if path.exists() else {}
 
     def _take_fault(self, run_id: str, job_name: str, context: dict[str, Any]) -> str:
         with self._lock:
@@ -116,6 +118,7 @@ class LocalJobRunner:
 
     def launch(self, job_name: str, script: str, job_run_id: str, arguments: dict) -> None:
         run_id = arguments.get("--run_id", "")
+        run_id = run_id if is_run_id(run_id) else ""
         context = self._context(run_id)
         env = {k: v for k, v in os.environ.items() if not k.startswith("RENTALS_")}
         env.update(context.get("env", {}))
