@@ -144,20 +144,27 @@ def run(run_date: str | None, full_refresh: str) -> None:
     """
     import os
 
-    from rental_analytics.local.emulator import EmulatorError
-    from rental_analytics.local.stack import LocalStack
-    from rental_analytics.orchestration import (
-        FAULTS_ENV,
-        LocalWorkflow,
-        WorkflowError,
-        parse_faults,
-    )
+    from rental_analytics.orchestration import FAULTS_ENV, WorkflowError, parse_faults
+    from rental_analytics.run_lock import RunLock, RunLockedError
 
     try:
         day = parse_run_date(run_date) if run_date else datetime.now(UTC).date()
         faults = parse_faults(os.environ.get(FAULTS_ENV, ""))
     except (ConfigError, WorkflowError) as exc:
         raise click.BadParameter(str(exc)) from None
+    try:  # before anything else, so a second run is refused at once
+        lock = RunLock(_home()).acquire(started_at=datetime.now(UTC).isoformat())
+    except RunLockedError as exc:
+        raise click.ClickException(str(exc)) from None
+    with lock:
+        _run_workflow(lock, day, full_refresh, faults)
+
+
+def _run_workflow(lock, day, full_refresh: str, faults: dict[str, int]) -> None:
+    from rental_analytics.local.emulator import EmulatorError
+    from rental_analytics.local.stack import LocalStack
+    from rental_analytics.orchestration import LocalWorkflow
+
     _ensure_up()
     refresh = tuple(t.strip() for t in full_refresh.split(",") if t.strip())
     emulator = LocalStack(_home()).emulator()
@@ -166,6 +173,14 @@ def run(run_date: str | None, full_refresh: str) -> None:
             emulator.ensure()
     except EmulatorError as exc:
         raise click.ClickException(str(exc)) from None
+    workflow = LocalWorkflow(_home(), emulator)
+    if lock.stale:
+        found = workflow.abort_orphan(lock.stale.run_id, lock.stale.execution_arn)
+        err.print(
+            f"[yellow]stale lock cleared[/]: run {lock.stale.run_id or '(unknown)'} "
+            f"(pid {lock.stale.pid}) was killed; its execution was {found}"
+            + (", now stopped" if found == "RUNNING" else "")
+        )
     if faults:
         err.print(
             f"[yellow]fault injection[/]: {', '.join(f'{k} x{v}' for k, v in faults.items())}"
@@ -176,9 +191,9 @@ def run(run_date: str | None, full_refresh: str) -> None:
         err.print(f"[{style}]{p.kind:>9}[/] {p.text}", highlight=False)
 
     def started(record) -> None:
+        lock.record(record.run_id, record.execution_arn)
         err.print(f"execution [bold]{record.run_id}[/] started ({record.execution_arn})")
 
-    workflow = LocalWorkflow(_home(), emulator)
     record = workflow.run(day, refresh, _job_environment(), faults, progress, started)
     err.print(_run_table(record))
     for path in record.notifications:

@@ -283,6 +283,45 @@ class LocalWorkflow:
         )
         return created["stateMachineArn"]
 
+    def abort_orphan(self, run_id: str, execution_arn: str) -> str:
+        """Stop the execution of a killed ``rentals run`` and close its ledger entry.
+
+        Its job runs are stopped with it (a cancelled task stops its job run). Returns what
+        was found: the execution's status before, or that the emulator no longer knows it.
+        """
+        status = "UNKNOWN"
+        if execution_arn:
+            try:
+                status = self.sfn.describe_execution(executionArn=execution_arn)["status"]
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                status = "UNKNOWN"  # the emulator was restarted since: nothing runs
+            if status == "RUNNING":
+                self.sfn.stop_execution(
+                    executionArn=execution_arn, cause="its rentals run was killed"
+                )
+                self._wait_for_job_runs_to_end()
+        ledger = RunLedger(self.runs_root)
+        if run_id and (run_dir(self.runs_root, run_id) / "run.json").exists():
+            record = ledger.load(run_id)
+            if record.status == "RUNNING":
+                record.status, record.ended_at = "ABORTED", datetime.now(UTC).isoformat()
+                record.error = "its rentals run was killed; stopped by the next run"
+                ledger.save(record)
+        return status
+
+    def _wait_for_job_runs_to_end(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            active = [
+                r
+                for job in JOBS
+                for r in self.glue.get_job_runs(JobName=job.name)["JobRuns"]
+                if r["JobRunState"] in ("STARTING", "RUNNING", "STOPPING")
+            ]
+            if not active:
+                return
+            time.sleep(_POLL_S)
+
     def new_run_id(self, run_date: date) -> str:
         base = f"{run_date.isoformat()}_{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         run_id, n = base, 1

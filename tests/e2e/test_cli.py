@@ -72,6 +72,20 @@ def test_bad_run_date_is_refused(stack_home):
     assert proc.returncode != 0 and "YYYY-MM-DD" in proc.stderr
 
 
+def test_a_second_run_in_the_same_home_is_refused_at_once(stack_home):
+    import time
+
+    from rental_analytics.run_lock import RunLock
+
+    with RunLock(stack_home).acquire(started_at="2026-11-23T02:00:00+00:00") as lock:
+        lock.record("2026-11-23_first", "arn:aws:states:us-east-1:123456789012:execution:x:y")
+        started = time.monotonic()
+        proc = rentals(stack_home, "run", "--run-date", "2026-11-23", check=False)
+        assert time.monotonic() - started < 15  # refused, not queued behind the first
+    assert proc.returncode != 0
+    assert "run 2026-11-23_first" in proc.stderr and "one run at a time" in proc.stderr
+
+
 def test_run_with_no_source_data_at_all_succeeds(stack_home, settings, warehouse):
     """No tables yet, then empty tables: both are normal, successful runs."""
     import shutil

@@ -259,3 +259,31 @@ def test_a_job_already_running_is_retried_as_concurrent_runs_exceeded(workflow, 
     assert {a.error for a in attempts} == {"Glue.ConcurrentRunsExceededException"}
     (alert,) = _alerts(emulator.home, record.run_id)
     assert alert["message"]["error"] == "Glue.ConcurrentRunsExceededException"
+
+
+def test_the_execution_of_a_killed_run_is_stopped_by_the_next(workflow, emulator):
+    """A stale lock's execution still runs in the emulator: the next run stops it."""
+    from rental_analytics.run_lock import LockHolder, RunLock
+
+    arn = workflow.deploy()
+    run_dir = emulator.home / "runs" / "killed-run"
+    run_dir.mkdir(parents=True)
+    (run_dir / "context.json").write_text(
+        json.dumps({"env": {"RENTALS_TEST_SLEEP_EXTRACT_APARTMENTS": "120"}})
+    )
+    execution = workflow.sfn.start_execution(
+        stateMachineArn=arn, name="killed-run", input=json.dumps({"run_date": "2026-11-23"})
+    )["executionArn"]
+    deadline = time.monotonic() + 30
+    while not _job_calls(emulator.home, "extract_apartments", "killed-run"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    holder = LockHolder(pid=999_999, run_id="killed-run", execution_arn=execution)
+    (emulator.home / "run.lock").write_text(json.dumps(holder.__dict__))
+    with RunLock(emulator.home).acquire(started_at="now") as lock:
+        assert lock.stale == holder
+        assert workflow.abort_orphan(holder.run_id, holder.execution_arn) == "RUNNING"
+    assert workflow.sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    (job,) = _job_calls(emulator.home, "extract_apartments", "killed-run")
+    with pytest.raises(ProcessLookupError):
+        os.kill(job["pid"], 0)
