@@ -230,9 +230,9 @@ def _run_table(record) -> Table:
 @click.option("--run-id", help="one run, step by step")
 def runs(limit: int, run_id: str | None) -> None:
     """The run ledger: recent workflow runs, or one run's steps and attempts."""
-    from rental_analytics.runs import RunLedger
+    from rental_analytics.runs import RunLedger, runs_root_of
 
-    ledger = RunLedger(_home() / "runs")
+    ledger = RunLedger(runs_root_of(_home()))
     if run_id:
         try:
             record = ledger.load(run_id)
@@ -248,9 +248,7 @@ def runs(limit: int, run_id: str | None) -> None:
     for col in ("run id", "run date", "status", "started", "seconds", "failed state", "retries"):
         table.add_column(col)
     for r in ledger.recent(limit):
-        seconds = ""
-        if r.started_at and r.ended_at:
-            seconds = f"{(datetime.fromisoformat(r.ended_at) - datetime.fromisoformat(r.started_at)).total_seconds():.0f}"
+        seconds = f"{r.seconds:.0f}" if r.seconds is not None else ""
         failed = r.failure()[0] if not r.succeeded else ""
         retries = sum(max(len(s.attempts) - 1, 0) for s in r.steps)
         table.add_row(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from rental_analytics.runs import runs_root_of
+
 DOMAINS = ("apartments", "vehicle_rentals")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -90,7 +92,7 @@ class Settings:
             lake_root=str(home / "lake"),
             landing_root=str(home / "landing"),
             bookmarks_root=str(home / "bookmarks"),
-            runs_root=str(home / "runs"),
+            runs_root=str(runs_root_of(home)),
             source=DatabaseSettings(
                 host="127.0.0.1",
                 port=int(stack["mariadb_port"]),

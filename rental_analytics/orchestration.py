@@ -28,6 +28,7 @@ from rental_analytics.runs import (
     job_metrics_path,
     readable_failure,
     run_dir,
+    runs_root_of,
     write_json_atomically,
 )
 
@@ -241,7 +242,7 @@ class LocalWorkflow:
     def __init__(self, home: Path, emulator, scripts_dir: Path = REPO / "glue_jobs"):
         self.home = home
         self.scripts_dir = scripts_dir
-        self.runs_root = home / "runs"
+        self.runs_root = runs_root_of(home)
         self.emulator = emulator
         self.sfn = emulator.client("stepfunctions")
         self.glue = emulator.client("glue")
@@ -301,7 +302,7 @@ class LocalWorkflow:
                 )
                 self._wait_for_job_runs_to_end()
         ledger = RunLedger(self.runs_root)
-        if run_id and (run_dir(self.runs_root, run_id) / "run.json").exists():
+        if run_id and ledger.path(run_id).exists():
             record = ledger.load(run_id)
             if record.status == "RUNNING":
                 record.status, record.ended_at = "ABORTED", datetime.now(UTC).isoformat()

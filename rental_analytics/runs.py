@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,11 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 def is_run_id(text: str) -> bool:
     """Run ids name folders: letters, digits, '-' and '_', nothing that could climb out."""
     return bool(_RUN_ID.match(text))
+
+
+def runs_root_of(home: Path) -> Path:
+    """Where a local home keeps its runs."""
+    return home / "runs"
 
 
 def run_dir(runs_root: str | Path, run_id: str) -> Path:
@@ -67,6 +73,13 @@ def readable_failure(error: str, cause: str) -> str:
     return f"{error}: {cause}" if cause else error
 
 
+def _seconds_between(started_at: str, ended_at: str) -> float | None:
+    if not (started_at and ended_at):
+        return None
+    start = datetime.fromisoformat(started_at)
+    return (datetime.fromisoformat(ended_at) - start).total_seconds()
+
+
 @dataclass
 class Attempt:
     """One Glue job run of a state: the first try or a retry."""
@@ -95,12 +108,7 @@ class StepRecord:
 
     @property
     def seconds(self) -> float | None:
-        from datetime import datetime
-
-        if not (self.started_at and self.ended_at):
-            return None
-        start = datetime.fromisoformat(self.started_at)
-        return (datetime.fromisoformat(self.ended_at) - start).total_seconds()
+        return _seconds_between(self.started_at, self.ended_at)
 
     def figures(self) -> dict[str, int]:
         """Rows extracted / loaded / rejected / merged, from the last attempt's metrics."""
@@ -132,6 +140,10 @@ class RunRecord:
     @property
     def succeeded(self) -> bool:
         return self.status == "SUCCEEDED"
+
+    @property
+    def seconds(self) -> float | None:
+        return _seconds_between(self.started_at, self.ended_at)
 
     def failure(self) -> tuple[str, str]:
         """The state that failed and why, from its last attempt; else the execution's error."""
@@ -165,14 +177,16 @@ class RunLedger:
     def __init__(self, runs_root: str | Path):
         self.root = Path(runs_root)
 
+    def path(self, run_id: str) -> Path:
+        return run_dir(self.root, run_id) / LEDGER_FILE
+
     def save(self, record: RunRecord) -> Path:
-        path = run_dir(self.root, record.run_id) / LEDGER_FILE
+        path = self.path(record.run_id)
         write_json_atomically(path, record.to_json())
         return path
 
     def load(self, run_id: str) -> RunRecord:
-        path = run_dir(self.root, run_id) / LEDGER_FILE
-        return RunRecord.from_json(json.loads(path.read_text()))
+        return RunRecord.from_json(json.loads(self.path(run_id).read_text()))
 
     def recent(self, limit: int = 10) -> list[RunRecord]:
         """The newest runs first, by the time they started."""

@@ -110,9 +110,9 @@ def main() -> None:
             )  # fmt: skip
             print(f"  rentals run       {time.monotonic() - t3:7.1f} s   exit {proc.returncode}")
             print(proc.stderr[-3000:])
-            from rental_analytics.runs import RunLedger
+            from rental_analytics.runs import RunLedger, runs_root_of
 
-            (record,) = RunLedger(home / "runs").recent(1)
+            (record,) = RunLedger(runs_root_of(home)).recent(1)
             secs = {s.state: s.seconds or 0.0 for s in record.steps}
             extracts = [secs.get("ExtractApartments", 0.0), secs.get("ExtractVehicleRentals", 0.0)]
             jobs = sum(secs.values())

@@ -47,7 +47,7 @@ from typing import Any
 
 from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
 from rental_analytics.local.processes import pid_alive, stop_pid
-from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir
+from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir, runs_root_of
 
 MOTO_VERSION = "5.2.1"
 REGION = "us-east-1"
@@ -93,7 +93,7 @@ class LocalJobRunner:
 
     def __init__(self, home: Path):
         self.home = home
-        self.runs_root = home / "runs"
+        self.runs_root = runs_root_of(home)
         self._lock = threading.Lock()
         self._faults: dict[str, dict[str, int]] = {}
         self._launches: dict[str, _Launch] = {}
