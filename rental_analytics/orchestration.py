@@ -13,11 +13,12 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from rental_analytics.kill_points import KILL_POINTS, is_kill_delay
 from rental_analytics.runs import (
     CONTEXT_FILE,
     Attempt,
@@ -81,19 +82,45 @@ def definition(values: dict[str, str]) -> str:
     return substitute(DEFINITION_FILE.read_text(), values)
 
 
-def parse_faults(spec: str) -> dict[str, int]:
-    """``RENTALS_FAIL_JOBS``: ``job[:N][,job[:N]]``, each named job failing its next N runs."""
+@dataclass(frozen=True)
+class Fault:
+    """Make a job's next ``count`` runs fail: raising as they start (``at`` None), or
+    dying by SIGKILL at a kill point of the job or ``N.Ns`` seconds after starting."""
+
+    count: int = 1
+    at: str | None = None
+
+    def describe(self) -> str:
+        how = "fail at start" if self.at is None else f"killed at {self.at}"
+        return f"{how} x{self.count}"
+
+
+def _kill_points(job: str) -> tuple[str, ...]:
+    return KILL_POINTS["extract" if job.startswith("extract_") else job]
+
+
+def parse_faults(spec: str) -> dict[str, Fault]:
+    """``RENTALS_FAIL_JOBS``: ``job[@point][:N][,...]``, each named job failing its next N
+    runs: at start, or killed (SIGKILL) at a kill point or after a delay such as ``2.5s``."""
     names = {j.name for j in JOBS}
-    faults: dict[str, int] = {}
+    faults: dict[str, Fault] = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
-        name, _, count = item.partition(":")
+        target, _, count = item.partition(":")
+        name, _, point = target.partition("@")
         if name not in names:
             raise WorkflowError(
                 f"{FAULTS_ENV}: unknown job {name!r} (jobs: {', '.join(sorted(names))})"
             )
         if count and not count.isdigit():
-            raise WorkflowError(f"{FAULTS_ENV}: {item!r} is not job:N with N a whole number")
-        faults[name] = int(count or 1)
+            raise WorkflowError(
+                f"{FAULTS_ENV}: {item!r} is not job[@point]:N with N a whole number"
+            )
+        if point and point not in _kill_points(name) and not is_kill_delay(point):
+            raise WorkflowError(
+                f"{FAULTS_ENV}: {item!r}: {name} has no kill point {point!r} (kill points: "
+                f"{', '.join(_kill_points(name))}, or a delay such as 2.5s)"
+            )
+        faults[name] = Fault(int(count or 1), point or None)
     return faults
 
 
@@ -189,6 +216,11 @@ class ExecutionFollower:
                 self.on_progress(
                     Progress("succeeded", state, f"{state} succeeded{self._rows(step)}")
                 )
+                # An extract's notes (source columns it ignored, empty files) under its line.
+                metrics = step.attempts[-1].metrics if step.attempts else {}
+                for t in metrics.get("tables", []):
+                    for note in t.get("notes", []):
+                        self.on_progress(Progress("info", state, f"  note: {t['table']}: {note}"))
         elif kind == "ParallelStateEntered":
             self.on_progress(Progress("info", state, f"{state}: branches start in parallel"))
         elif kind == "ExecutionSucceeded":
@@ -336,7 +368,7 @@ class LocalWorkflow:
         run_date: date,
         full_refresh: tuple[str, ...],
         job_env: dict[str, str],
-        faults: dict[str, int],
+        faults: dict[str, Fault],
         on_progress: Callable[[Progress], None],
         on_started: Callable[[RunRecord], None] | None = None,
     ) -> RunRecord:
@@ -344,7 +376,8 @@ class LocalWorkflow:
         arn = self.deploy()
         run_id = self.new_run_id(run_date)
         write_json_atomically(
-            run_dir(self.runs_root, run_id) / CONTEXT_FILE, {"env": job_env, "faults": faults}
+            run_dir(self.runs_root, run_id) / CONTEXT_FILE,
+            {"env": job_env, "faults": {job: asdict(f) for job, f in faults.items()}},
         )
         record = RunRecord(
             run_id=run_id, run_date=run_date.isoformat(), started_at=datetime.now(UTC).isoformat()

@@ -10,6 +10,7 @@ from importlib import resources
 from pyspark.sql import SparkSession
 
 from rental_analytics.config import DOMAINS, Settings
+from rental_analytics.kill_points import kill_point
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import BookmarkStore
@@ -66,6 +67,7 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                 accepted.write.mode("overwrite").parquet(accepted_path)
                 rejects.write.mode("overwrite").parquet(rejects_path)
                 checked.unpersist()
+                kill_point("batch_staged")
                 result.batches.append(
                     load_batch(
                         wh,
@@ -79,5 +81,6 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                         rows_extracted=tb.rows,
                     )
                 )
+                kill_point("batch_loaded")
     result.seconds = time.monotonic() - started
     return result

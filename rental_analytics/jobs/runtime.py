@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.config import Settings
+from rental_analytics.kill_points import arm_kill_timer
 
 log = logging.getLogger("rental_analytics")
 
@@ -73,6 +74,7 @@ def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
     from rental_analytics.jobs.args import resolve_job_args
 
     configure_logging()
+    arm_kill_timer()
     args = resolve_job_args(argv)
     if os.environ.get(INJECTED_FAULT_ENV):
         raise InjectedFault(os.environ[INJECTED_FAULT_ENV])

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
+from rental_analytics.kill_points import KILL_AT_ENV
 from rental_analytics.local.processes import pid_alive, stop_pid
 from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir, runs_root_of
 
@@ -104,17 +105,23 @@ class LocalJobRunner:
         path = run_dir(self.runs_root, run_id) / CONTEXT_FILE
         return json.loads(path.read_text()) if path.exists() else {}
 
-    def _take_fault(self, run_id: str, job_name: str, context: dict[str, Any]) -> str:
+    def _take_fault(self, run_id: str, job_name: str, context: dict[str, Any]) -> dict[str, str]:
+        """The environment that makes this job run fail as its run asked, or nothing."""
         with self._lock:
-            faults = self._faults.setdefault(run_id, dict(context.get("faults", {})))
-            left = faults.get(job_name, 0)
-            if left <= 0:
-                return ""
-            faults[job_name] = left - 1
-        return (
-            f"injected fault: job {job_name} was told to fail (RENTALS_FAIL_JOBS); "
-            f"{left - 1} more injected failure(s) to come in this run"
-        )
+            faults = self._faults.setdefault(
+                run_id, {job: dict(f) for job, f in context.get("faults", {}).items()}
+            )
+            fault = faults.get(job_name)
+            if not fault or fault["count"] <= 0:
+                return {}
+            fault["count"] -= 1
+            left = fault["count"]
+        if fault.get("at"):
+            return {KILL_AT_ENV: fault["at"]}
+        return {
+            INJECTED_FAULT_ENV: f"injected fault: job {job_name} was told to fail "
+            f"(RENTALS_FAIL_JOBS); {left} more injected failure(s) to come in this run"
+        }
 
     def launch(self, job_name: str, script: str, job_run_id: str, arguments: dict) -> None:
         run_id = arguments.get("--run_id", "")
@@ -123,9 +130,7 @@ class LocalJobRunner:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RENTALS_")}
         env.update(context.get("env", {}))
         env["RENTALS_HOME"] = str(self.home)
-        fault = self._take_fault(run_id, job_name, context)
-        if fault:
-            env[INJECTED_FAULT_ENV] = fault
+        env.update(self._take_fault(run_id, job_name, context))
         if run_id:
             log_path = job_log_path(self.runs_root, run_id, job_name, job_run_id)
         else:
@@ -165,8 +170,11 @@ class LocalJobRunner:
             "ExecutionTime": int(launch.ended - launch.started),
         }
         if status == "FAILED":
+            how = f"exit code {code}"
+            if code < 0:  # killed by a signal, e.g. kill -9: the log just stops
+                how = f"killed by {signal.Signals(-code).name}"
             fields["ErrorMessage"] = (
-                f"{_error_message(launch.log_path)} (exit code {code}, log {launch.log_path})"
+                f"{_error_message(launch.log_path)} ({how}, log {launch.log_path})"
             )
         return fields
 

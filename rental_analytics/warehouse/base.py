@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,9 +64,12 @@ class Warehouse(ABC):
         self.close()
 
     # -- redshift/ files -------------------------------------------------------------
-    def run_file(self, path: Path) -> list[tuple[str, int]]:
+    def run_file(
+        self, path: Path, before_commit: Callable[[], None] | None = None
+    ) -> list[tuple[str, int]]:
         """Run every statement of one SQL file in one transaction.
 
+        ``before_commit`` is called after the last statement, inside the open transaction.
         Returns (verb, rows affected) per statement, e.g. ``("merge", 120)``.
         """
         results: list[tuple[str, int]] = []
@@ -76,6 +79,8 @@ class Warehouse(ABC):
                     results.append((verb(statement), self.execute(self.adapt(statement))))
                 except Exception as exc:
                     raise WarehouseError(f"{path.name}: {exc}") from exc
+            if before_commit is not None:
+                before_commit()
         return results
 
     def apply_ddl(self) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.emulator import LocalEmulator
-from rental_analytics.orchestration import SCHEDULE_FILE, LocalWorkflow, substitute
+from rental_analytics.orchestration import SCHEDULE_FILE, Fault, LocalWorkflow, substitute
 
 pytestmark = pytest.mark.integration
 
@@ -103,7 +103,7 @@ def test_clean_run_passes_each_job_its_arguments(workflow, emulator):
 
 
 def test_a_job_failing_once_is_retried_and_the_run_succeeds(workflow, emulator):
-    record, lines = _run(workflow, faults={"curate": 1})
+    record, lines = _run(workflow, faults={"curate": Fault(1)})
     assert record.status == "SUCCEEDED"
     curate = _steps(record)["Curate"]
     assert [a.status for a in curate.attempts] == ["FAILED", "SUCCEEDED"]
@@ -113,12 +113,22 @@ def test_a_job_failing_once_is_retried_and_the_run_succeeds(workflow, emulator):
     assert _alerts(emulator.home, record.run_id) == []
 
 
+def test_a_job_killed_by_sigkill_is_retried_and_its_error_says_so(workflow, emulator):
+    record, _ = _run(
+        workflow, env={"RENTALS_TEST_SLEEP_LOAD_RAW": "3"}, faults={"load_raw": Fault(1, "0.5s")}
+    )
+    load = _steps(record)["LoadRaw"]
+    assert [a.status for a in load.attempts] == ["FAILED", "SUCCEEDED"]
+    assert "killed by SIGKILL" in load.attempts[0].cause
+    assert "kill" in Path(load.attempts[0].log_path).read_text()
+
+
 def test_an_always_failing_extract_stops_its_sibling_and_alerts(workflow, emulator):
     started = time.monotonic()
     record, _ = _run(
         workflow,
         env={"RENTALS_TEST_SLEEP_EXTRACT_VEHICLE_RENTALS": "120"},
-        faults={"extract_apartments": 9},
+        faults={"extract_apartments": Fault(9)},
     )
     assert time.monotonic() - started < 60  # the sibling's 120 s were cut short
     assert record.status == "FAILED"

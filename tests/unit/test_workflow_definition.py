@@ -15,6 +15,7 @@ from rental_analytics.orchestration import (
     DEFINITION_FILE,
     JOBS,
     SCHEDULE_FILE,
+    Fault,
     WorkflowError,
     definition,
     parse_faults,
@@ -129,7 +130,15 @@ def test_schedule_is_daily_at_two_utc_passing_the_scheduled_time():
 
 def test_fault_spec_parsing():
     assert parse_faults("") == {}
-    assert parse_faults("load_raw, curate:3") == {"load_raw": 1, "curate": 3}
+    assert parse_faults("load_raw, curate:3") == {"load_raw": Fault(1), "curate": Fault(3)}
+    assert parse_faults("load_raw@batch_merged:2,extract_apartments@2.5s") == {
+        "load_raw": Fault(2, "batch_merged"),
+        "extract_apartments": Fault(1, "2.5s"),
+    }
+    with pytest.raises(WorkflowError, match="no kill point 'in_merge'"):
+        parse_faults("load_raw@in_merge")
+    with pytest.raises(WorkflowError, match="no kill point 'soon'"):
+        parse_faults("curate@soon:1")
     with pytest.raises(WorkflowError, match="unknown job 'loadraw'"):
         parse_faults("loadraw:1")
     with pytest.raises(WorkflowError, match="whole number"):

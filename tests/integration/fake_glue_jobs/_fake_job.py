@@ -2,7 +2,8 @@
 
 The emulator runs it exactly as it runs the real job scripts. What it does comes from the
 run's job environment: RENTALS_TEST_SLEEP_<JOB> seconds, RENTALS_TEST_EXIT_<JOB> code;
-an injected fault (RENTALS_INJECTED_FAULT) fails it as it fails a real job.
+an injected fault (RENTALS_INJECTED_FAULT) fails it as it fails a real job, and a kill
+after a delay (RENTALS_KILL_AT) kills it as it kills a real job.
 """
 
 import json
@@ -19,6 +20,9 @@ def main() -> None:
     out = Path(os.environ["RENTALS_HOME"]) / "fake_jobs" / f"{job}.{args['--JOB_RUN_ID']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"args": args, "pid": os.getpid(), "finished": False}))
+    from rental_analytics.kill_points import arm_kill_timer
+
+    arm_kill_timer()  # RENTALS_KILL_AT=N.Ns: killed by SIGKILL while it sleeps
     if os.environ.get("RENTALS_INJECTED_FAULT"):
         print(f"InjectedFault: {os.environ['RENTALS_INJECTED_FAULT']}", file=sys.stderr)
         sys.exit(1)
