@@ -1,4 +1,5 @@
-"""curate: raw_data.stg_* -> curated facts and dimensions (redshift/merges), then views."""
+"""curate: raw_data.stg_* -> curated facts and dimensions (redshift/merges), then views, then
+the quality gate (redshift/quality): a broken warehouse invariant fails the job."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import time
 from dataclasses import dataclass, field
 
 from rental_analytics.config import validate_identifier
+from rental_analytics.kill_points import kill_point
+from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 
 
@@ -21,17 +24,25 @@ class MergeResult:
 @dataclass
 class CurateResult:
     merges: list[MergeResult] = field(default_factory=list)
+    quality_rules: int = 0  # warehouse rules the gate evaluated (all held, or the job failed)
+    quality_seconds: float = 0.0
     seconds: float = 0.0
 
 
 def run_curate(wh: Warehouse) -> CurateResult:
-    """Run every redshift/merges/*.sql file in order (each in its own transaction)."""
+    """Run every redshift/merges/*.sql file in order (each in its own transaction), refresh
+    the views, then evaluate every redshift/quality ruleset.
+
+    Raises QualityGateError listing every broken rule. The merges are committed by then: the
+    gate reports a wrong warehouse, it does not keep one from being written.
+    """
     started = time.monotonic()
     wh.apply_ddl()
     result = CurateResult()
     for path in sorted((sql_dir() / "merges").glob("*.sql")):
         t0 = time.monotonic()
-        counts = wh.run_file(path)
+        counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
+        kill_point("merge_done")
         deleted = sum(max(n, 0) for v, n in counts if v == "delete")
         merged = sum(max(n, 0) for v, n in counts if v == "merge")
         target = validate_identifier(path.stem.split("_", 1)[1], "merge target")
@@ -39,6 +50,11 @@ def run_curate(wh: Warehouse) -> CurateResult:
         result.merges.append(
             MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
         )
+    kill_point("before_views")
     wh.apply_views()
+    gate = check_warehouse(wh)
+    if gate.failures:
+        raise QualityGateError(gate.failures)
+    result.quality_rules, result.quality_seconds = gate.rules, gate.seconds
     result.seconds = time.monotonic() - started
     return result

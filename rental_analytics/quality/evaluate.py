@@ -8,7 +8,9 @@ Two kinds of result, as in Glue Data Quality:
   rejects; the batch goes on.
 - Dataset-level rules (RowCount, ColumnCount, IsUnique, IsPrimaryKey, and any rule with
   ``with threshold``) judge the whole batch. :func:`evaluate_dataset` computes all of them
-  in one Spark aggregation and returns the failures; a failure fails the job.
+  in one Spark aggregation and returns the failures; a failure fails the job. The verdict
+  on the measured counts, and its message, are shared with the warehouse evaluator
+  (``quality/verdict.py``).
 
 Semantics, where DQDL leaves room or where this project chose differently:
 
@@ -30,13 +32,14 @@ Semantics, where DQDL leaves room or where this project chose differently:
   column missing from the DataFrame, raises ValueError naming the rule.
 - ``matches`` must match the whole value (Java regex syntax, as Spark runs it).
 - ColumnLength counts characters, not bytes, and applies to string columns only.
-- ReferentialIntegrity needs a second table, so it is not evaluated here
-  (NotImplementedError).
+- ReferentialIntegrity needs the referenced table: pass it in ``references``, by the name
+  the rule uses (``"apartments"`` for ``"apartments.id"``). A NULL value references
+  nothing and is not counted as missing, as in the warehouse evaluator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -56,6 +59,7 @@ from pyspark.sql.types import (
 )
 
 from rental_analytics.quality.dqdl import Rule, RuleKind, Value
+from rental_analytics.quality.verdict import DatasetFailure, expectation, judge, show_value
 
 FAILURES_COLUMN = "dq_failures"
 FAILURES_TYPE = ArrayType(
@@ -63,17 +67,6 @@ FAILURES_TYPE = ArrayType(
 )
 # Longer offending values are cut in reasons; the whole row is kept with the reject.
 MAX_SHOWN_CHARS = 100
-
-
-@dataclass(frozen=True)
-class DatasetFailure:
-    """A dataset-level rule that did not hold for a table's batch."""
-
-    table: str
-    rule: str  # the rule's text
-    threshold: str  # what the rule requires of the observed value, e.g. "> 0.95"
-    observed: int | float
-    message: str
 
 
 # ------------------------------------------------------------------------- row level
@@ -114,7 +107,7 @@ def _row_check(df: DataFrame, rule: Rule) -> _RowCheck:
         reason = F.concat(
             F.lit(f"{name} has length "),
             length.cast("string"),
-            F.lit(f", expected {_expectation(rule)}"),
+            F.lit(f", expected {expectation(rule)}"),
         )
         return _RowCheck(
             col.isNull() | _compare(length, rule.op, [F.lit(v) for v in rule.values]), reason
@@ -132,7 +125,7 @@ def _row_check(df: DataFrame, rule: Rule) -> _RowCheck:
             literals = [_literal(rule, name, dtype, v) for v in rule.values]
             condition = _compare(subject, rule.op, literals)
         reason = F.concat(
-            F.lit(f"{name} is "), _shown(col, dtype), F.lit(f", expected {_expectation(rule)}")
+            F.lit(f"{name} is "), _shown(col, dtype), F.lit(f", expected {expectation(rule)}")
         )
         return _RowCheck(col.isNull() | condition, reason)
     raise ValueError(f"rule '{rule.text}' is not a row-level rule")
@@ -175,7 +168,7 @@ def _literal(rule: Rule, name: str, dtype: DataType, value: Value) -> Column:
             return F.lit(value.isoformat())
         if is_number and rule.op in ("=", "!=", "in", "not in"):
             return F.lit(str(value))
-    raise _type_error(rule, name, dtype, f"cannot compare it with {_show_value(value)}")
+    raise _type_error(rule, name, dtype, f"cannot compare it with {show_value(value)}")
 
 
 def _any_date(values: tuple[Value, ...]) -> bool:
@@ -194,66 +187,63 @@ def _shown(col: Column, dtype: DataType) -> Column:
     return F.concat(F.lit("'"), cut, F.lit("'"))
 
 
-def _show_value(value: Value) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _expectation(rule: Rule) -> str:
-    """What the rule expects of one value, as in "expected >= 0"."""
-    shown = [_show_value(v) for v in rule.values]
-    match rule.op:
-        case "between":
-            return f"between {shown[0]} and {shown[1]}"
-        case "in":
-            return f"one of [{','.join(shown)}]"
-        case "not in":
-            return f"none of [{','.join(shown)}]"
-        case "matches":
-            return f"to match {shown[0]}"
-    return f"{rule.op} {shown[0]}"
-
-
 # --------------------------------------------------------------------- dataset level
 
 
-def evaluate_dataset(df: DataFrame, rules: Iterable[Rule], table: str) -> list[DatasetFailure]:
+def evaluate_dataset(
+    df: DataFrame,
+    rules: Iterable[Rule],
+    table: str,
+    references: Mapping[str, DataFrame] | None = None,
+) -> list[DatasetFailure]:
     """The dataset-level rules of ``rules`` that ``df`` breaks, in rule order.
 
-    All of them are computed in a single aggregation (one Spark job; none when only
-    ColumnCount is asked). Row-level rules are ignored here.
+    All of them but ReferentialIntegrity are computed in a single aggregation (one Spark
+    job; none when only ColumnCount is asked); each ReferentialIntegrity rule is one more
+    job, an anti-join with its reference in ``references``. Row-level rules are ignored.
     """
     checks = [rule for rule in rules if not rule.is_row_level]
-    for rule in checks:
-        if rule.kind == RuleKind.REFERENTIAL_INTEGRITY:
-            raise NotImplementedError(
-                f"{table}: rule '{rule.text}' compares two tables; ReferentialIntegrity is "
-                "not evaluated on a single DataFrame"
-            )
     aggregates = [F.count(F.lit(1)).alias("row_count")]
     for i, rule in enumerate(checks):
         aggregates += [agg.alias(f"r{i}_{key}") for key, agg in _aggregates(df, rule).items()]
     needs_spark = any(rule.kind != RuleKind.COLUMN_COUNT for rule in checks)
     stats = df.agg(*aggregates).first().asDict() if needs_spark else {}
+    for i, rule in enumerate(checks):
+        if rule.kind == RuleKind.REFERENTIAL_INTEGRITY:
+            missing = _missing_references(df, rule, table, references or {})
+            stats.update({f"r{i}_{key}": value for key, value in missing.items()})
 
     failures = []
     for i, rule in enumerate(checks):
         prefix = f"r{i}_"
         measured = {k[len(prefix) :]: v for k, v in stats.items() if k.startswith(prefix)}
-        passed, observed, threshold, detail = _judge(
-            rule, stats.get("row_count", 0), len(df.columns), measured
-        )
-        if passed:
-            continue
-        shown = f"{observed:.4f}" if isinstance(observed, float) else str(observed)
-        message = f"{table}: rule '{rule.text}' failed: observed {shown} (threshold {threshold})"
-        if detail:
-            message += f"; {detail}"
-        failures.append(DatasetFailure(table, rule.text, threshold, observed, message))
+        failure = judge(rule, table, stats.get("row_count", 0), len(df.columns), measured)
+        if failure is not None:
+            failures.append(failure)
     return failures
+
+
+def _missing_references(
+    df: DataFrame, rule: Rule, table: str, references: Mapping[str, DataFrame]
+) -> dict[str, int]:
+    """Rows (and distinct values) of the rule's column whose value the reference lacks."""
+    column, target = rule.columns
+    ref_name, _, ref_column = target.rpartition(".")
+    if ref_name not in references:
+        raise ValueError(
+            f"{table}: rule '{rule.text}' needs the table '{ref_name}', which was not given "
+            f"(given: {', '.join(sorted(references)) or 'none'})"
+        )
+    reference = references[ref_name]
+    _column_type(df, rule, column)
+    _column_type(reference, rule, ref_column)
+    values = reference.select(F.col(_quoted(ref_column)).alias("_ref")).distinct()
+    orphans = df.select(F.col(_quoted(column)).alias("_value")).where(F.col("_value").isNotNull())
+    orphans = orphans.join(values, orphans["_value"] == values["_ref"], "left_anti")
+    row = orphans.agg(
+        F.count(F.lit(1)).alias("rows"), F.count_distinct("_value").alias("values")
+    ).first()
+    return {"missing_rows": row["rows"], "missing_values": row["values"]}
 
 
 def _aggregates(df: DataFrame, rule: Rule) -> dict[str, Column]:
@@ -277,59 +267,7 @@ def _aggregates(df: DataFrame, rule: Rule) -> dict[str, Column]:
     return {}
 
 
-def _judge(
-    rule: Rule, row_count: int, column_count: int, measured: dict
-) -> tuple[bool, int | float, str, str]:
-    """(passed, observed value, threshold text, detail for the message)."""
-    if rule.threshold is not None:
-        op, fraction = rule.threshold
-        passing = measured["passing"]
-        observed = passing / row_count if row_count else 1.0
-        detail = f"{passing} of {_plural(row_count, 'row')} pass"
-        return _holds(observed, op, (fraction,)), observed, f"{op} {fraction}", detail
-    if rule.kind in (RuleKind.ROW_COUNT, RuleKind.COLUMN_COUNT):
-        observed = row_count if rule.kind == RuleKind.ROW_COUNT else column_count
-        return _holds(observed, rule.op, rule.values), observed, _expectation(rule), ""
-    if rule.kind == RuleKind.IS_UNIQUE:
-        non_null, distinct = measured["non_null"], measured["distinct"]
-        duplicated = non_null - distinct
-        observed = distinct / non_null if non_null else 1.0
-        return duplicated == 0, observed, "= 1.0", f"{_plural(duplicated, 'duplicated value')}"
-    if rule.kind == RuleKind.IS_PRIMARY_KEY:
-        complete, distinct = measured["complete"], measured["distinct"]
-        null_keys, duplicated = row_count - complete, complete - distinct
-        observed = distinct / row_count if row_count else 1.0
-        detail = (
-            f"{_plural(duplicated, 'duplicated key')}, "
-            f"{_plural(null_keys, 'row')} with a NULL key column"
-        )
-        return null_keys == 0 and duplicated == 0, observed, "= 1.0", detail
-    raise ValueError(f"rule '{rule.text}' is not a dataset-level rule")
-
-
-def _holds(observed: int | float, op: str | None, values: tuple) -> bool:
-    bound = [float(v) if isinstance(observed, float) else v for v in values]
-    match op:
-        case "=":
-            return observed == bound[0]
-        case ">":
-            return observed > bound[0]
-        case ">=":
-            return observed >= bound[0]
-        case "<":
-            return observed < bound[0]
-        case "<=":
-            return observed <= bound[0]
-        case "between":
-            return bound[0] <= observed <= bound[1]
-    raise ValueError(f"unsupported operator {op!r}")
-
-
 # ------------------------------------------------------------------------------ common
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _quoted(name: str) -> str:

@@ -1,5 +1,5 @@
-"""Plain-text handling of the redshift/*.sql files: statement splitting and the one adapter
-that turns Redshift DDL into DDL PostgreSQL accepts.
+"""Plain-text handling of the redshift/*.sql files: statement splitting, the one adapter
+that turns Redshift DDL into DDL PostgreSQL accepts, and identifier quoting for generated SQL.
 
 Everything in redshift/ is written in SQL both engines accept except the physical-design
 clauses of CREATE TABLE (DISTSTYLE, DISTKEY, SORTKEY, ENCODE), which PostgreSQL does not
@@ -9,6 +9,8 @@ know and which carry no meaning there; ``to_postgres`` removes exactly those.
 from __future__ import annotations
 
 import re
+
+from rental_analytics.config import validate_identifier
 
 
 def split_statements(text: str) -> list[str]:
@@ -83,3 +85,12 @@ def to_postgres(statement: str) -> str:
     if not _CREATE_TABLE.match(statement):
         return statement
     return _PHYSICAL.sub("", statement).rstrip()
+
+
+def quote_identifier(name: str, what: str = "identifier") -> str:
+    """``name`` double-quoted for generated SQL, once it is a plain lowercase identifier.
+
+    Validation comes first, so quoting never has to escape anything: a name that is not
+    ``[a-z_][a-z0-9_]*`` raises ConfigError (a ValueError) naming ``what`` it is.
+    """
+    return '"' + validate_identifier(name, what) + '"'

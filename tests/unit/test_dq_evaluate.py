@@ -477,9 +477,34 @@ def test_all_dataset_failures_in_rule_order(spark):
     ]
 
 
-def test_referential_integrity_is_not_evaluated_on_a_dataframe(spark):
+def test_referential_integrity_counts_values_missing_from_the_reference(spark):
+    bookings = spark.createDataFrame(
+        [(1, 10), (2, 10), (3, 11), (4, 12), (5, 12), (6, 12), (7, None)],
+        "booking_id int, apartment_id int",
+    )
+    apartments = spark.createDataFrame([(10,), (11,), (11,)], "id int")
+    refs = {"apartments": apartments}
+    (failure,) = evaluate_dataset(
+        bookings, rules('ReferentialIntegrity "apartment_id" "apartments.id" = 1.0'),
+        "bookings", refs,
+    )  # fmt: skip
+    # 3 of 7 rows reference an apartment that is not there; the NULL references nothing
+    assert failure.observed == pytest.approx(4 / 7)
+    assert "1 value in 3 rows not found in apartments.id" in failure.message
+    assert (
+        evaluate_dataset(
+            bookings,
+            rules('ReferentialIntegrity "apartment_id" "apartments.id" >= 0.5'),
+            "bookings",
+            refs,
+        )  # fmt: skip
+        == []
+    )
+
+
+def test_referential_integrity_without_its_reference_names_it(spark):
     df = spark.createDataFrame([(1,)], "apartment_id int")
-    with pytest.raises(NotImplementedError, match="ReferentialIntegrity"):
+    with pytest.raises(ValueError, match="needs the table 'apartments'"):
         evaluate_dataset(
             df, rules('ReferentialIntegrity "apartment_id" "apartments.id" = 1.0'), "bookings"
         )
