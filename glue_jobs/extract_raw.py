@@ -2,6 +2,10 @@
 
 Arguments: --JOB_NAME, --run_date YYYY-MM-DD, --domain apartments|vehicle_rentals,
 optional --full_refresh t1,t2|all, --metrics_path.
+
+Schema drift (sources/drift.py): a missing source column or an incompatible type fails the
+job; added columns are noted in the metrics, or fail it when the settings' schema_drift is
+``fail`` (locally RENTALS_SCHEMA_DRIFT). Either way nothing is committed on failure.
 """
 
 from __future__ import annotations

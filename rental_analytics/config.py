@@ -17,6 +17,9 @@ from pathlib import Path
 from rental_analytics.runs import runs_root_of
 
 DOMAINS = ("apartments", "vehicle_rentals")
+# Columns a source adds beyond its table spec: reported and not extracted, or a failed job.
+SCHEMA_DRIFT_IGNORE, SCHEMA_DRIFT_FAIL = "ignore", "fail"
+SCHEMA_DRIFT_POLICIES = (SCHEMA_DRIFT_IGNORE, SCHEMA_DRIFT_FAIL)
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -36,6 +39,19 @@ def parse_run_date(value: str) -> date:
         return date.fromisoformat(value)
     except (TypeError, ValueError):
         raise ConfigError(f"invalid run date {value!r}: expected YYYY-MM-DD") from None
+
+
+def parse_schema_drift(value: str, what: str = "schema_drift") -> str:
+    """The policy for added source columns, written in any case: ignore or fail."""
+    policy = value.strip().lower()
+    if policy not in SCHEMA_DRIFT_POLICIES:
+        raise _invalid_schema_drift(value, what)
+    return policy
+
+
+def _invalid_schema_drift(value: str, what: str) -> ConfigError:
+    allowed = ", ".join(SCHEMA_DRIFT_POLICIES)
+    return ConfigError(f"invalid {what} {value!r}: expected one of {allowed}")
 
 
 def default_home() -> Path:
@@ -70,6 +86,11 @@ class Settings:
     source_jdbc_jars: tuple[str, ...] = ("/usr/share/java/mariadb-java-client.jar",)
     bookings_lookback_days: int = 30
     spark_master: str = "local[2]"
+    schema_drift: str = SCHEMA_DRIFT_IGNORE  # added source columns: ignore (noted) or fail
+
+    def __post_init__(self) -> None:
+        if self.schema_drift not in SCHEMA_DRIFT_POLICIES:
+            raise _invalid_schema_drift(self.schema_drift, "schema_drift")
 
     @property
     def source_jdbc_url(self) -> str:
@@ -108,4 +129,7 @@ class Settings:
                 database="warehouse",
             ),
             bookings_lookback_days=int(os.environ.get("RENTALS_BOOKINGS_LOOKBACK_DAYS", "30")),
+            schema_drift=parse_schema_drift(
+                os.environ.get("RENTALS_SCHEMA_DRIFT", SCHEMA_DRIFT_IGNORE), "RENTALS_SCHEMA_DRIFT"
+            ),
         )

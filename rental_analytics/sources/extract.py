@@ -4,12 +4,17 @@ The semantics follow Glue job bookmarks (per-table keys and sort order, output c
 before the bookmark moves), extended where Glue falls short: updated rows are re-extracted
 through a modification column, a lookback window, or the parent table's modification
 column (SPEC section 3).
+
+Before anything is read, every table is checked against its spec (``sources/drift.py``):
+the source catalogue's columns and types for database tables, the headers for landed
+files. Drift that fails the job fails it before any table's output is written.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,9 +23,15 @@ from typing import Any, Protocol
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from rental_analytics.config import Settings
+from rental_analytics.config import Settings, validate_identifier
+from rental_analytics.kill_points import kill_point
 from rental_analytics.lake import raw_batch_path, remove_tree
 from rental_analytics.sources.bookmarks import BookmarkStore, DomainState, TableBatch
+from rental_analytics.sources.drift import (
+    SourceColumn,
+    compare_landed_headers,
+    compare_source_columns,
+)
 from rental_analytics.sources.landing import (
     LandingError,
     LandingReader,
@@ -173,6 +184,18 @@ def _sort_value(value: Any, logical_type: str) -> Any:
 class TableReader(Protocol):
     def read(self, spec: TableSpec, query: str) -> DataFrame: ...
 
+    # Optional: a reader without it (a test double wrapping one query) is not checked for
+    # schema drift.
+    def source_columns(self, tables: Sequence[str]) -> dict[str, list[SourceColumn]]: ...
+
+
+# The source's own description of its tables: the same in Aurora MySQL and MariaDB.
+_CATALOGUE_QUERY = (
+    "select table_name as table_name, column_name as column_name,"
+    " column_type as column_type, ordinal_position as ordinal_position"
+    " from information_schema.columns where table_schema = database()"
+)
+
 
 class JdbcReader:
     """Reads a source query over JDBC (Aurora MySQL in AWS, MariaDB locally)."""
@@ -192,6 +215,19 @@ class JdbcReader:
             .option("password", s.source.password)
             .option("fetchsize", "10000")
         )
+
+    def source_columns(self, tables: Sequence[str]) -> dict[str, list[SourceColumn]]:
+        """Each table's columns and types, in table order, from the current database's
+        catalogue: one query for all ``tables`` (a table that does not exist has none)."""
+        names = ", ".join(f"'{validate_identifier(t, 'table name')}'" for t in tables)
+        catalogue = f"{_CATALOGUE_QUERY} and table_name in ({names})"
+        rows = self._reader().option("query", catalogue).load().collect()
+        found: dict[str, list[SourceColumn]] = {t: [] for t in tables}
+        for r in sorted(rows, key=lambda r: (r["table_name"], int(r["ordinal_position"]))):
+            found.setdefault(r["table_name"], []).append(
+                SourceColumn(r["column_name"], r["column_type"])
+            )
+        return found
 
     def read(self, spec: TableSpec, query: str) -> DataFrame:
         reader = self._reader()
@@ -245,14 +281,35 @@ class _TableRead:
     notes: list[str] = field(default_factory=list)
 
 
+def _source_catalogue(
+    reader: TableReader, specs: Sequence[TableSpec], domain: str
+) -> dict[str, list[SourceColumn]] | None:
+    """The source columns of the domain's database tables, or None if the reader cannot
+    tell (then nothing is checked)."""
+    describe = getattr(reader, "source_columns", None)
+    if describe is None or not specs:
+        return None
+    try:
+        return describe([s.name for s in specs])
+    except Exception as exc:
+        raise ExtractError(f"{domain}: reading the source's columns failed: {exc}") from exc
+
+
 def _jdbc_read(
     reader: TableReader,
     spec: TableSpec,
     state: DomainState,
     run_date: date,
-    lookback_days: int,
+    settings: Settings,
     is_refresh: bool,
+    source: list[SourceColumn] | None,
 ) -> _TableRead:
+    notes: list[str] = []
+    if source is not None:  # checked before the table is read
+        notes, error = compare_source_columns(spec, source, settings.schema_drift)
+        if error:
+            raise ExtractError(error)
+    lookback_days = settings.bookings_lookback_days
     predicate = None if is_refresh else incremental_predicate(spec, state, run_date, lookback_days)
     query = source_query(spec, predicate)
     previous = state.table(spec.name)
@@ -260,11 +317,12 @@ def _jdbc_read(
         df=cast_to_spec(reader.read(spec, query), spec),
         describe=query,
         bookmark=lambda batch: next_bookmark(spec, previous, batch, is_refresh),
+        notes=notes,
     )
 
 
 def _landed_read(
-    reader: LandingReader, spec: TableSpec, state: DomainState, is_refresh: bool
+    reader: LandingReader, spec: TableSpec, state: DomainState, is_refresh: bool, policy: str
 ) -> _TableRead:
     present = reader.list_files(spec)
     previous = state.table(spec.name)
@@ -275,11 +333,10 @@ def _landed_read(
         matches = reader.headers(spec, pending)
     except LandingError as exc:
         raise ExtractError(str(exc)) from exc
-    notes = [
-        f"{key}: extra columns ignored: {', '.join(m.extra_columns)}"
-        for key, m in matches.items()
-        if m.extra_columns
-    ]
+    extra = {key: m.extra_columns for key, m in matches.items()}
+    notes, error = compare_landed_headers(spec, extra, policy)
+    if error:
+        raise ExtractError(error)
     notes += [f"{f.key}: empty file" for f in pending if f.key not in matches]
     return _TableRead(
         df=reader.read(spec, pending, matches),
@@ -288,6 +345,17 @@ def _landed_read(
         commit_empty=True,
         notes=notes,
     )
+
+
+@contextmanager
+def _failing_as(domain: str, spec: TableSpec) -> Iterator[None]:
+    """Any error of a table's extraction as an ExtractError naming domain and table."""
+    try:
+        yield
+    except ExtractError:
+        raise
+    except Exception as exc:
+        raise ExtractError(f"{domain}.{spec.name}: extraction failed: {exc}") from exc
 
 
 def extract_domain(
@@ -319,30 +387,38 @@ def extract_domain(
     state = store.load()
     batch_id = state.next_batch_id(run_date)
     result = ExtractResult(domain=domain, batch_id=batch_id, run_date=run_date.isoformat())
-    written: dict[str, TableBatch] = {}
-    bookmarks: dict[str, dict[str, Any]] = {}
+    # Every table is checked and planned before any is written: drift or a bad header in
+    # the last table fails the run with nothing written.
+    catalogue = _source_catalogue(reader, [s for s in specs if not s.is_landed], domain)
+    planned: list[tuple[TableSpec, _TableRead, float]] = []
     for spec in specs:
         started = time.monotonic()
-        is_refresh = spec.name in refresh
-        path = raw_batch_path(settings.lake_root, domain, spec.name, run_date.isoformat(), batch_id)
-        try:
+        with _failing_as(domain, spec):
             if spec.is_landed:
                 if not isinstance(reader, LandingReader):
                     raise ExtractError(f"{spec.name} is a landed table: it needs a LandingReader")
-                read = _landed_read(reader, spec, state, is_refresh)
-            else:
-                read = _jdbc_read(
-                    reader, spec, state, run_date, settings.bookings_lookback_days, is_refresh
+                read = _landed_read(
+                    reader, spec, state, spec.name in refresh, settings.schema_drift
                 )
-            rows, batch = 0, None
+            else:
+                source = None if catalogue is None else catalogue.get(spec.name, [])
+                read = _jdbc_read(
+                    reader, spec, state, run_date, settings, spec.name in refresh, source
+                )
+        planned.append((spec, read, time.monotonic() - started))
+    written: dict[str, TableBatch] = {}
+    bookmarks: dict[str, dict[str, Any]] = {}
+    for spec, read, planning_s in planned:
+        started = time.monotonic() - planning_s
+        is_refresh = spec.name in refresh
+        path = raw_batch_path(settings.lake_root, domain, spec.name, run_date.isoformat(), batch_id)
+        rows, batch = 0, None
+        with _failing_as(domain, spec):
             if read.df is not None:
                 read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
                 batch = spark.read.parquet(path)
                 rows = batch.count()
-        except ExtractError:
-            raise
-        except Exception as exc:
-            raise ExtractError(f"{domain}.{spec.name}: extraction failed: {exc}") from exc
+                kill_point("table_written")
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
@@ -365,7 +441,9 @@ def extract_domain(
                 read.notes,
             )
         )
+    kill_point("before_commit")
     if written:
         store.commit(state, batch_id, run_date, written, bookmarks)
         result.committed = True
+    kill_point("after_commit")
     return result
