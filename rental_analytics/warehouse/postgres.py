@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,22 @@ class PostgresWarehouse(Warehouse):
                 copy.write(buf.getvalue())
                 rows += batch.num_rows
         return rows
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Bulk-load rows of Python values (None is NULL) into ``table``; return rows.
+
+        COPY, not INSERT: values travel as data, never in statement text, and a client
+        does not parse a statement with thousands of placeholders per batch.
+        """
+        copy_sql = sql.SQL("copy {} ({}) from stdin").format(
+            _qualified(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        count = 0
+        with self._conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
 
     def close(self) -> None:
         self._conn.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -10,20 +11,33 @@ import pytest
 from rental_analytics.local.importer import (
     NOT_APARTMENTS_DOMAIN,
     NULL_TOKEN,
+    WELL_FORMED_RULE,
     RowParser,
     RowRejected,
     SourceImportError,
     _skip_reason,
     classify_file,
     column_converter,
+    data_type_rule,
+    dqdl_type,
     match_header,
     parse_bool,
     parse_date,
     parse_datetime,
     parse_decimal,
     parse_int,
+    primary_key_rule,
+    raw_row_json,
+    records,
+    reject_batch_id,
 )
-from rental_analytics.sources.tables import APARTMENTS, BOOKINGS, USER_VIEWING
+from rental_analytics.sources.tables import (
+    APARTMENT_ATTRIBUTES,
+    APARTMENTS,
+    APARTMENTS_TABLES,
+    BOOKINGS,
+    USER_VIEWING,
+)
 
 BOOKINGS_HEADER = [
     "booking_id", "user_id", "apartment_id", "booking_date", "checkin_date", "checkout_date",
@@ -172,6 +186,12 @@ def test_empty_field_is_null_and_whitespace_of_strings_is_kept():
     assert column_converter("s", "string")(" confirmed ") == " confirmed "
 
 
+def test_a_nul_character_is_not_text_the_warehouse_can_hold():
+    with pytest.raises(RowRejected, match="booking_status: contains a NUL character") as exc:
+        column_converter("booking_status", "string")("conf\x00irmed")
+    assert exc.value.rule == 'ColumnDataType "booking_status" = "STRING"'
+
+
 def test_strings_are_escaped_for_load_data():
     assert column_converter("s", "text")("a\tb\\c\nd") == "a\\tb\\\\c\\nd"
     assert column_converter("s", "string")("\\N") == "\\\\N"  # the text, not NULL
@@ -180,17 +200,56 @@ def test_strings_are_escaped_for_load_data():
 def test_string_longer_than_column_is_rejected():
     convert = column_converter("currency", "string", max_length=8)
     assert convert("EUR") == "EUR"
-    with pytest.raises(RowRejected, match=r"currency: value too long \(9 > 8 characters\)"):
+    assert convert("€€€€€€€€") == "€€€€€€€€"  # characters, not bytes
+    with pytest.raises(RowRejected, match=r"currency: value too long \(9 > 8 characters\)") as exc:
         convert("EURO-ZONE")
+    assert exc.value.rule == 'ColumnLength "currency" <= 8'
 
 
-def test_converter_reasons_name_the_column():
-    with pytest.raises(RowRejected, match="checkin_date: invalid calendar date"):
+def test_text_longer_than_column_is_rejected_by_bytes():
+    convert = column_converter("body", "text", max_length=65_535)
+    assert convert("ß" * 32_767) == "ß" * 32_767
+    with pytest.raises(RowRejected, match=r"65536 > 65535 bytes") as exc:
+        convert("ß" * 32_768)
+    assert exc.value.rule == 'ColumnLength "body" <= 65535'
+
+
+def test_converter_reasons_name_the_column_and_rules_the_check():
+    with pytest.raises(RowRejected, match="checkin_date: invalid calendar date") as exc:
         column_converter("checkin_date", "date")("31/02/2024")
-    with pytest.raises(RowRejected, match="price: not a number: 'abc'"):
+    assert exc.value.rule == 'ColumnDataType "checkin_date" = "DATE"'
+    with pytest.raises(RowRejected, match="price: not a number: 'abc'") as exc:
         column_converter("price", "decimal(10,2)")("abc")
-    with pytest.raises(RowRejected, match="id: NULL in a required"):
+    assert exc.value.rule == 'ColumnDataType "price" = "DECIMAL"'
+    with pytest.raises(RowRejected, match="viewed_at: not a date") as exc:
+        column_converter("viewed_at", "timestamp")("yesterday")
+    assert exc.value.rule == 'ColumnDataType "viewed_at" = "TIMESTAMP"'
+    with pytest.raises(RowRejected, match="is_active: not a boolean") as exc:
+        column_converter("is_active", "boolean")("maybe")
+    assert exc.value.rule == 'ColumnDataType "is_active" = "BOOLEAN"'
+    with pytest.raises(RowRejected, match="n: not an integer") as exc:
+        column_converter("n", "bigint")("1.5")
+    assert exc.value.rule == 'ColumnDataType "n" = "LONG"'
+    with pytest.raises(RowRejected, match="id: NULL in a required") as exc:
         column_converter("id", "int", nullable=False)("")
+    assert exc.value.rule == 'IsComplete "id"'
+
+
+def test_rule_names_are_those_of_the_pipeline_rejects():
+    """The importer spells the rules out so as not to load Spark; they must not drift."""
+    from rental_analytics.transforms.landed import MALFORMED_RULE, _dqdl_type
+    from rental_analytics.transforms.staging import superseded_rule
+
+    assert WELL_FORMED_RULE == MALFORMED_RULE
+    for logical_type in ("int", "bigint", "decimal(10,2)", "date", "timestamp", "boolean"):
+        assert dqdl_type(logical_type) == _dqdl_type(logical_type)
+    for spec in APARTMENTS_TABLES:
+        assert primary_key_rule(spec) == superseded_rule(spec)
+        for column in spec.columns:
+            if column.type not in ("string", "text"):
+                assert data_type_rule(column.name, column.type) == (
+                    f'ColumnDataType "{column.name}" = "{_dqdl_type(column.type)}"'
+                )
 
 
 # -- headers ------------------------------------------------------------------------------
@@ -243,22 +302,71 @@ def test_row_parser_composite_key():
 
 
 @pytest.mark.parametrize(
-    ("row", "reason"),
+    ("row", "rule", "reason"),
     [
-        ("1,2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD", "wrong number of fields"),
-        ("1,2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok,x", "expected 9, got 10"),
-        (",2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok", "booking_id: NULL"),
-        ("1,2920,130940,31/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok", "booking_date: invalid"),
+        (
+            "1,2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD",
+            "WellFormedRecord",
+            "wrong number of fields",
+        ),
+        (
+            "1,2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok,x",
+            "WellFormedRecord",
+            "expected 9, got 10",
+        ),
+        (
+            ",2920,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok",
+            'IsComplete "booking_id"',
+            "booking_id: NULL",
+        ),
+        (
+            "1,2920,130940,31/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok",
+            'ColumnDataType "booking_date" = "DATE"',
+            "booking_date: invalid",
+        ),
         (
             "1,2920,130940,11/11/2022,07/09/2024,30/06/2023,cheap,USD,ok",
+            'ColumnDataType "total_price" = "DECIMAL"',
             "total_price: not a number",
         ),
-        ("1,x,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok", "user_id: not an integer"),
+        (
+            "1,x,130940,11/11/2022,07/09/2024,30/06/2023,2923.67,USD,ok",
+            'ColumnDataType "user_id" = "INTEGER"',
+            "user_id: not an integer",
+        ),
     ],
 )
-def test_row_parser_reject_reasons(row, reason):
-    with pytest.raises(RowRejected, match=reason):
+def test_row_parser_reject_rules_and_reasons(row, rule, reason):
+    with pytest.raises(RowRejected, match=reason) as exc:
         _bookings_parser().parse(row.split(","))
+    assert exc.value.rule == rule
+
+
+def test_row_parser_names_every_rule_a_row_breaks():
+    row = ["1", "x", "130940", "31/11/2022", "07/09/2024", "30/06/2023", "cheap", "USD", "ok"]
+    with pytest.raises(RowRejected) as exc:
+        _bookings_parser().parse(row)
+    assert exc.value.rule == (
+        'ColumnDataType "user_id" = "INTEGER"; ColumnDataType "booking_date" = "DATE"; '
+        'ColumnDataType "total_price" = "DECIMAL"'
+    )
+    assert str(exc.value) == (
+        "user_id: not an integer: 'x'; booking_date: invalid calendar date: '31/11/2022'; "
+        "total_price: not a number: 'cheap'"
+    )
+
+
+def test_record_key_as_the_pipeline_writes_it():
+    parser = _bookings_parser()
+    assert parser.record_key(["007", "1", "2", "", "", "", "", "", ""]) == "7"  # normalised
+    assert parser.record_key(["", "1", "2", "", "", "", "", "", ""]) == "NULL"
+    assert (
+        parser.record_key([" x1 ", "1", "2", "", "", "", "", "", ""]) == "x1"
+    )  # as far as it can be read
+    assert parser.record_key(["1", "2"]) is None  # fields not lined up with the header
+    header = ["user_id", "apartment_id", "viewed_at", "is_wishlisted", "call_to_action"]
+    views = RowParser(USER_VIEWING, match_header(header, USER_VIEWING, "v.csv"))
+    assert views.record_key(["5", "", "23/01/2023", "", ""]) == "5|NULL|2023-01-23 00:00:00"
 
 
 def test_row_parser_nulls_in_optional_columns():
@@ -297,3 +405,88 @@ def test_vehicle_files_are_named_as_such():
         assert _skip_reason(name) == NOT_APARTMENTS_DOMAIN
     assert _skip_reason("rental_transactions.csv") == NOT_APARTMENTS_DOMAIN
     assert _skip_reason("notes.csv") != NOT_APARTMENTS_DOMAIN
+
+
+# -- records of a file --------------------------------------------------------------------
+
+
+def _records(text: str, width: int = 3) -> list[tuple]:
+    lines = text.splitlines(keepends=True)
+    return [(line, fields, error) for line, fields, error, _ in records(lines, width)]
+
+
+def test_records_number_lines_and_skip_blank_lines():
+    assert _records("a,b,c\n1,2,3\n\n4,5,6\r\n7,8,9") == [
+        (2, ["1", "2", "3"], None),
+        (4, ["4", "5", "6"], None),
+        (5, ["7", "8", "9"], None),
+    ]
+
+
+def test_a_quoted_field_may_span_lines():
+    assert _records('a,b,c\n1,"two\nlines",3\n4,5,6\n') == [
+        (2, ["1", "two\nlines", "3"], None),
+        (4, ["4", "5", "6"], None),
+    ]
+
+
+def test_an_unbalanced_quote_costs_only_its_own_line():
+    # The quote opened on line 3 would swallow lines 4-5 up to the quote on line 5.
+    text = 'a,b,c\n1,2,3\n2,"open,3\n3,4,5\n4,"x",6\n5,6,7\n'
+    got = _records(text)
+    assert [(line, fields) for line, fields, _ in got] == [
+        (2, ["1", "2", "3"]),
+        (3, None),
+        (4, ["3", "4", "5"]),
+        (5, ["4", "x", "6"]),
+        (6, ["5", "6", "7"]),
+    ]
+    assert got[1][2] == "malformed CSV: unexpected end of data"
+
+
+def test_an_unbalanced_quote_at_the_end_of_the_file():
+    got = _records('a,b,c\n1,2,"open\n3,4,5\n')
+    assert [(line, fields) for line, fields, _ in got] == [(2, None), (3, ["3", "4", "5"])]
+
+
+def test_a_quote_inside_a_quoted_field_must_be_doubled():
+    got = _records('a,b,c\n1,"say "hi"",3\n1,"say ""hi""",3\n')
+    assert got[0][:2] == (2, None) and got[0][2].startswith("malformed CSV")
+    assert got[1] == (3, ["1", 'say "hi"', "3"], None)
+
+
+def test_a_record_of_one_line_with_the_wrong_field_count_is_kept_whole():
+    assert _records("a,b,c\n1,2\n") == [(2, ["1", "2"], None)]  # rejected by the parser
+
+
+# -- raw rows and batches -----------------------------------------------------------------
+
+
+def test_raw_row_json_keeps_text_and_fits_the_column():
+    raw = {"title": "Café 東京 🏠 '); drop table x; --", "source_file": "a.csv", "line_number": 3}
+    assert json.loads(raw_row_json(raw)) == raw
+    assert "東京" in raw_row_json(raw)  # not escaped: readable, as Spark's to_json writes it
+
+    big = {"body": "ß" * 40_000, "other": "x" * 70_000, "source_file": "a.csv", "line_number": 2}
+    text = raw_row_json(big)
+    assert len(text.encode()) <= 65_535
+    cut = json.loads(text)
+    assert cut["body"].endswith("...[40000 characters]")
+    assert cut["other"].endswith("...[70000 characters]")
+    assert (cut["source_file"], cut["line_number"]) == ("a.csv", 2)
+
+
+def test_reject_batch_ids_are_reproducible_fit_the_column_and_tell_files_apart(tmp_path):
+    longest = max((s.name for s in APARTMENTS_TABLES), key=len)
+    assert APARTMENT_ATTRIBUTES.name == longest
+    one = tmp_path / "apartment_attributes_2024.csv"
+    one.write_text("id\n1\n")
+    batch_id = reject_batch_id(longest, one)
+    assert batch_id.startswith("import-apartment_attributes-")
+    assert len(batch_id) <= 64
+    assert reject_batch_id(longest, one) == batch_id  # the same file, the same batch
+    other = tmp_path / "apartment_attributes.csv"
+    other.write_text("id\n1\n")
+    assert reject_batch_id(longest, other) != batch_id  # same content, another file
+    one.write_text("id\n2\n")
+    assert reject_batch_id(longest, one) != batch_id  # the file changed
