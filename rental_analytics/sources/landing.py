@@ -34,6 +34,7 @@ from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 
 SOURCE_FILE = "source_file"  # the landed file's key, on every raw row
 SOURCE_FILE_SEQ = "source_file_seq"  # its position in landing order within the batch
+SOURCE_ROW_SEQ = "source_row_seq"  # increases with the row's line in its file
 CORRUPT_RECORD = "corrupt_record"  # the raw line of a record Spark could not split
 _IMPORT_BATCH = "import-{:04d}"
 
@@ -193,6 +194,7 @@ def raw_landed_schema(spec: TableSpec) -> T.StructType:
         + [
             T.StructField(SOURCE_FILE, T.StringType(), True),
             T.StructField(SOURCE_FILE_SEQ, T.IntegerType(), True),
+            T.StructField(SOURCE_ROW_SEQ, T.LongType(), True),
             T.StructField(CORRUPT_RECORD, T.StringType(), True),
         ]
     )
@@ -253,6 +255,9 @@ class LandingReader:
                     *spec.column_names,
                     F.lit(f.key).alias(SOURCE_FILE),
                     F.lit(seq).cast("int").alias(SOURCE_FILE_SEQ),
+                    # One file per read: its splits are numbered in file order, so a later
+                    # line of the file gets a greater id (a later version of its key wins).
+                    F.monotonically_increasing_id().alias(SOURCE_ROW_SEQ),
                     CORRUPT_RECORD,
                 )
             )

@@ -57,11 +57,6 @@ def row_hash(df: DataFrame, columns: Sequence[str]) -> Column:
     return F.md5(F.concat_ws("\x1f", *[_canonical(c, types[c]) for c in columns]))
 
 
-def record_key(columns: Sequence[str]) -> Column:
-    """The business key as text (``a|b``), for rejects and messages."""
-    return F.concat_ws("|", *[F.coalesce(F.col(c).cast("string"), F.lit("NULL")) for c in columns])
-
-
 def latest_per_key(
     df: DataFrame, key: Sequence[str], order: Sequence[Column]
 ) -> tuple[DataFrame, DataFrame]:

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from rental_analytics.sources.landing import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ
+from rental_analytics.sources.landing import (
+    CORRUPT_RECORD,
+    SOURCE_FILE,
+    SOURCE_FILE_SEQ,
+    SOURCE_ROW_SEQ,
+)
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import spark_type
 
@@ -179,4 +184,5 @@ def parse_landed(df: DataFrame, spec: TableSpec) -> DataFrame:
         F.when(malformed, raw_line).otherwise(raw_values).alias(RAW_ROW),
         F.when(malformed, malformed_failure).otherwise(value_failures).alias(PARSE_FAILURES),
         F.col(SOURCE_FILE_SEQ),
+        *([F.col(SOURCE_ROW_SEQ)] if SOURCE_ROW_SEQ in df.columns else []),
     )

@@ -15,9 +15,9 @@ from pyspark.sql import functions as F
 
 from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
-from rental_analytics.sources.landing import SOURCE_FILE_SEQ
+from rental_analytics.sources.landing import SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.sources.tables import TableSpec
-from rental_analytics.transforms.common import latest_per_key, record_key, row_hash
+from rental_analytics.transforms.common import latest_per_key, row_hash
 from rental_analytics.transforms.landed import MALFORMED_RULE, PARSE_FAILURES, RAW_ROW, parse_landed
 
 LOAD_COLUMNS = ("load_batch_id", "load_run_date", "load_row_hash", "loaded_at")
@@ -58,10 +58,20 @@ def guards_stale_versions(spec: TableSpec) -> bool:
     return spec.is_landed and spec.modified_column is not None
 
 
+def _reject_key(spec: TableSpec):
+    """The key of a rejected row as the source wrote it (``a|b``): a key that did not parse
+    ('nine' for an int) stays findable; a key column without any text shows as NULL."""
+    parts = [
+        F.coalesce(F.get_json_object(F.col(RAW_ROW), f"$.{k}"), F.col(k).cast("string"))
+        for k in spec.primary_key
+    ]
+    return F.concat_ws("|", *[F.coalesce(p, F.lit("NULL")) for p in parts])
+
+
 def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) -> DataFrame:
     return df.select(
         F.lit(spec.name).alias("source_table"),
-        record_key(spec.primary_key).alias("record_key"),
+        _reject_key(spec).alias("record_key"),
         rule.alias("rule"),
         reason.alias("reason"),
         F.lit(ctx.batch_id).alias("batch_id"),
@@ -102,8 +112,9 @@ def split_batch(
 ) -> tuple[DataFrame, DataFrame]:
     """Split a checked batch into (accepted stg rows with load metadata, reject rows).
 
-    The latest version of a key wins: by the modification column, then by landing order,
-    then by content (deterministic); the versions it supersedes are rejects.
+    The latest version of a key wins: by the modification column, then by landing order
+    (file, then line), then by content (deterministic); the versions it supersedes are
+    rejects.
     """
     failed = checked.where(F.size(FAILURES_COLUMN) > 0)
     passed = checked.where(F.size(FAILURES_COLUMN) == 0).drop(FAILURES_COLUMN)
@@ -121,6 +132,8 @@ def split_batch(
         order.append(F.col(spec.modified_column).desc_nulls_last())
     if SOURCE_FILE_SEQ in hashed.columns:
         order.append(F.col(SOURCE_FILE_SEQ).desc())
+    if SOURCE_ROW_SEQ in hashed.columns:  # NULL in raw batches written before it existed
+        order.append(F.col(SOURCE_ROW_SEQ).desc_nulls_last())
     order.append(F.col("load_row_hash").desc())
     latest, superseded = latest_per_key(hashed, spec.primary_key, order)
     superseded_rejects = _rejects(

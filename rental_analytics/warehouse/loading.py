@@ -1,6 +1,6 @@
 """Idempotent load of one prepared batch into raw_data.stg_<table>, in one transaction.
 
-The SQL is generated from the table spec (validated identifiers) and is the classic
+The SQL is generated from the table spec (validated, quoted identifiers) and is the classic
 Redshift staging-table upsert, which PostgreSQL runs unchanged: copy the batch into a temp
 table LIKE the target, delete target rows whose content changed, insert rows not present.
 Unchanged rows are not touched, so re-extracted rows change nothing. The ledger row in
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rental_analytics.kill_points import kill_point
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.staging import (
     LOAD_COLUMNS,
@@ -21,6 +22,7 @@ from rental_analytics.transforms.staging import (
     superseded_rule,
 )
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
+from rental_analytics.warehouse.sqltext import quote_identifier
 
 
 @dataclass(frozen=True)
@@ -35,34 +37,39 @@ class StgStatements:
 
 
 def stg_statements(spec: TableSpec) -> StgStatements:
-    target_name = spec.stg_table
+    """The staging upsert of one table. Every identifier is validated and double-quoted
+    (quote_identifier); every value is a bound parameter."""
+    q = quote_identifier
+    target_name = q(spec.stg_table, "table name")
     target = f"raw_data.{target_name}"
-    stage = f"stage_{spec.name}"
-    cols = ", ".join((*spec.column_names, *LOAD_COLUMNS))
-    on = " and ".join(f"{target_name}.{k} = {stage}.{k}" for k in spec.primary_key)
+    stage = q(f"stage_{spec.name}", "table name")
+    cols = ", ".join(q(c, "column name") for c in (*spec.column_names, *LOAD_COLUMNS))
+    keys = [q(k, "key column") for k in spec.primary_key]
+    on = " and ".join(f"{target_name}.{k} = {stage}.{k}" for k in keys)
     create_stage = f"create temp table {stage} (like {target})"
     reject_stale = delete_stale = None
     if guards_stale_versions(spec):
-        mod = spec.modified_column
+        mod = q(spec.modified_column, "column name")
+        guard = q(STALE_GUARD_COLUMN, "column name")
         stale = (
             f"{target_name}.{mod} is not null"
             f" and ({stage}.{mod} is null or {stage}.{mod} < {target_name}.{mod})"
         )
         key = " || '|' || ".join(
-            f"coalesce(cast({stage}.{k} as varchar(1024)), 'NULL')" for k in spec.primary_key
+            f"coalesce(cast({stage}.{k} as varchar(1024)), 'NULL')" for k in keys
         )
         # The stage carries each row's landed text, for the reject of a stale version.
         create_stage = (
             f"create temp table {stage} as select {target_name}.*,"  # noqa: S608
-            f" cast(null as varchar(65535)) as {STALE_GUARD_COLUMN}"
+            f" cast(null as varchar(65535)) as {guard}"
             f" from {target} where 1 = 0"
         )
         reject_stale = (
             f"insert into stage_rejects ({', '.join(REJECT_COLUMNS)})"  # noqa: S608
-            f" select '{spec.name}', {key}, cast(%(rule)s as varchar(1024)),"
+            f" select cast(%(table)s as varchar(128)), {key}, cast(%(rule)s as varchar(1024)),"
             f" cast(%(reason)s as varchar(1024)) || cast({target_name}.{mod} as varchar(64))"
-            f" || ')', cast(%(batch_id)s as varchar(64)), {stage}.{STALE_GUARD_COLUMN},"
-            f" md5({stage}.{STALE_GUARD_COLUMN} || chr(31) || cast(%(rule)s as varchar(1024))),"
+            f" || ')', cast(%(batch_id)s as varchar(64)), {stage}.{guard},"
+            f" md5({stage}.{guard} || chr(31) || cast(%(rule)s as varchar(1024))),"
             f" cast(%(rejected_at)s as timestamp)"
             f" from {stage} join {target} on {on} where {stale}"
         )
@@ -146,6 +153,7 @@ def load_batch(
             stale = wh.execute(
                 sql.reject_stale,
                 {
+                    "table": spec.name,
                     "rule": superseded_rule(spec),
                     "reason": f"superseded: a newer version is already loaded "
                     f"({spec.modified_column} ",
@@ -171,6 +179,7 @@ def load_batch(
                 f"{spec.name} batch {batch_id}: reconciliation failed: extracted "
                 f"{rows_extracted} != loaded {loaded} + rejected {rejected}"
             )
+        kill_point("batch_merged")  # a crash here must roll the whole batch back
         wh.execute(
             "insert into raw_data.load_batches (source_table, batch_id, run_date,"
             " is_full_refresh, rows_extracted, rows_loaded, rows_rejected, rows_inserted,"

@@ -23,6 +23,7 @@ from rental_analytics.sources.landing import (
     CORRUPT_RECORD,
     SOURCE_FILE,
     SOURCE_FILE_SEQ,
+    SOURCE_ROW_SEQ,
     raw_landed_schema,
 )
 from rental_analytics.sources.tables import (
@@ -81,9 +82,10 @@ def raw_frame(spark, spec, rows):
             *(r.get(c) for c in spec.column_names),
             r.get(SOURCE_FILE, FILE),
             r.get(SOURCE_FILE_SEQ, 1),
+            r.get(SOURCE_ROW_SEQ, line),
             r.get(CORRUPT_RECORD),
         )
-        for r in rows
+        for line, r in enumerate(rows)
     ]
     return spark.createDataFrame(data, raw_landed_schema(spec))
 
@@ -383,7 +385,9 @@ def test_every_bad_value_of_a_row_is_a_failure_in_column_order(spark):
 def test_output_is_typed_spec_columns_raw_row_failures_and_file_seq(spark):
     raw = raw_frame(spark, PROBE, [{"id": "x", SOURCE_FILE_SEQ: 3}])
     parsed = parse_landed(raw, PROBE)
-    assert parsed.columns == [*PROBE.column_names, RAW_ROW, PARSE_FAILURES, SOURCE_FILE_SEQ]
+    assert parsed.columns == [
+        *PROBE.column_names, RAW_ROW, PARSE_FAILURES, SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
+    ]  # fmt: skip
     assert [parsed.schema[c].dataType.simpleString() for c in PROBE.column_names] == [
         "string", "int", "bigint", "decimal(14,4)", "double", "boolean", "date", "timestamp",
         "string",
@@ -643,3 +647,19 @@ def test_transaction_batch_later_file_wins_and_has_no_stale_guard(spark):
     }
     superseded = json.loads(rejects.where("record_key = 'r1'").first().raw_row)
     assert superseded["total_amount"] == "10"
+
+
+def test_within_one_file_the_later_line_of_a_key_wins_whatever_its_content(spark):
+    # Content alone would order these two ways; the line order decides both the same way.
+    rows = [
+        transaction("r1", total_amount="999"),
+        transaction("r1", total_amount="20"),
+        transaction("r2", total_amount="20"),
+        transaction("r2", total_amount="999"),
+    ]
+    raw = raw_frame(spark, RENTAL_TRANSACTIONS, rows)
+    checked = check_batch(raw, RENTAL_TRANSACTIONS, ())
+    accepted, rejects = split_batch(checked, RENTAL_TRANSACTIONS, CTX)
+    kept = {r.rental_id: int(r.total_amount) for r in accepted.collect()}
+    assert kept == {"r1": 20, "r2": 999}
+    assert sorted(json.loads(r.raw_row)["total_amount"] for r in rejects.collect()) == ["20", "999"]
