@@ -11,7 +11,14 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from rental_analytics.config import DOMAINS, ConfigError, Settings, default_home, parse_run_date
+from rental_analytics.config import (
+    DOMAINS,
+    ConfigError,
+    Settings,
+    default_home,
+    parse_run_date,
+    parse_schema_drift,
+)
 
 # Piped output (logs, CI) is not wrapped at 80 columns: run tables stay readable.
 out = Console(width=None if sys.stdout.isatty() else 120)
@@ -23,7 +30,11 @@ def _home() -> Path:
 
 
 def _settings() -> Settings:
-    return Settings.local(_home())
+    """This home's settings; a bad RENTALS_* value is a one-line error, not a traceback."""
+    try:
+        return Settings.local(_home())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _ensure_up() -> None:
@@ -100,10 +111,12 @@ def source_generate(scale: float, seed: int, if_empty: bool) -> None:
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def source_import(directory: Path) -> None:
     """Import lab-format CSVs: apartments-domain files upsert by primary key into the
-    source database; vehicle-domain files land as a new landing batch."""
+    source database; vehicle-domain files land as a new landing batch. Rows not imported
+    (rejected, or superseded by a later line with the same key) go to raw_data.rejects."""
     from rental_analytics.local import source_db
     from rental_analytics.local.importer import SourceImportError, import_directory
 
+    # Both databases: good rows go to MariaDB, the others to the warehouse's rejects.
     _ensure_up()
     settings = _settings()
     source_db.ensure_schema(settings)
@@ -113,9 +126,12 @@ def source_import(directory: Path) -> None:
         raise click.ClickException(str(exc)) from None
     for line in summary.lines():
         err.print(line, markup=False, highlight=False)
-    if summary.rows_rejected:
+    if summary.rows_rejected or summary.rows_superseded:
         err.print(
-            f"[yellow]{summary.rows_rejected:,} rows rejected[/]: see the reject files listed above"
+            f"[yellow]{summary.rows_rejected:,} rows rejected, {summary.rows_superseded:,} "
+            "superseded[/]: recorded with their rule and reason in raw_data.rejects (batch "
+            "ids listed above); the rejected rows also in the reject files listed above",
+            highlight=False,
         )
 
 
@@ -140,7 +156,8 @@ def _job_environment() -> dict[str, str]:
 def run(run_date: str | None, full_refresh: str) -> None:
     """Run the workflow once through the local Step Functions; exit 0 on success.
 
-    Set RENTALS_FAIL_JOBS=job[:N],... to make named jobs fail their next N runs.
+    Set RENTALS_FAIL_JOBS=job[@point][:N],... to make named jobs fail their next N runs
+    (at start, or killed with SIGKILL at a kill point or after a delay like 2.5s).
     """
     import os
 
@@ -150,6 +167,8 @@ def run(run_date: str | None, full_refresh: str) -> None:
     try:
         day = parse_run_date(run_date) if run_date else datetime.now(UTC).date()
         faults = parse_faults(os.environ.get(FAULTS_ENV, ""))
+        # refused here, before the run starts, rather than by each job it would start
+        parse_schema_drift(os.environ.get("RENTALS_SCHEMA_DRIFT", "ignore"), "RENTALS_SCHEMA_DRIFT")
     except (ConfigError, WorkflowError) as exc:
         raise click.BadParameter(str(exc)) from None
     try:  # before anything else, so a second run is refused at once
@@ -160,7 +179,7 @@ def run(run_date: str | None, full_refresh: str) -> None:
         _run_workflow(lock, day, full_refresh, faults)
 
 
-def _run_workflow(lock, day, full_refresh: str, faults: dict[str, int]) -> None:
+def _run_workflow(lock, day, full_refresh: str, faults: dict) -> None:
     from rental_analytics.local.emulator import EmulatorError
     from rental_analytics.local.stack import LocalStack
     from rental_analytics.orchestration import LocalWorkflow
@@ -183,7 +202,7 @@ def _run_workflow(lock, day, full_refresh: str, faults: dict[str, int]) -> None:
         )
     if faults:
         err.print(
-            f"[yellow]fault injection[/]: {', '.join(f'{k} x{v}' for k, v in faults.items())}"
+            f"[yellow]fault injection[/]: {', '.join(f'{k} {v.describe()}' for k, v in faults.items())}"
         )
 
     def progress(p) -> None:
@@ -196,6 +215,9 @@ def _run_workflow(lock, day, full_refresh: str, faults: dict[str, int]) -> None:
 
     record = workflow.run(day, refresh, _job_environment(), faults, progress, started)
     err.print(_run_table(record))
+    reconciliation = _reconciliation_table(record)
+    if reconciliation is not None:
+        err.print(reconciliation)
     for path in record.notifications:
         err.print(f"[yellow]alert published[/]: {path}")
     if not record.succeeded:
@@ -225,6 +247,26 @@ def _run_table(record) -> Table:
     return table
 
 
+def _reconciliation_table(record) -> Table | None:
+    """Per batch loaded by the run: extracted = loaded + rejected, as raw_data.load_batches
+    stored it. A batch loaded by an attempt that was later killed is shown too."""
+    batches: dict[tuple[str, str], dict] = {}
+    for step in record.steps:
+        for attempt in step.attempts:
+            for b in attempt.metrics.get("batches", []):
+                batches[(b["table"], b["batch_id"])] = b
+    if not batches:
+        return None
+    table = Table(title="reconciliation per batch (raw_data.load_batches)")
+    for col in ("table", "batch", "extracted", "loaded", "rejected", "balanced"):
+        table.add_column(col, justify="left" if col in ("table", "batch") else "right")
+    for (name, batch_id), b in sorted(batches.items()):
+        extracted, loaded, rejected = b["rows_extracted"], b["rows_loaded"], b["rows_rejected"]
+        balanced = "yes" if extracted == loaded + rejected else "[red]NO[/]"
+        table.add_row(name, batch_id, f"{extracted:,}", f"{loaded:,}", f"{rejected:,}", balanced)
+    return table
+
+
 @main.command()
 @click.option("--limit", default=10, show_default=True, help="how many runs, newest first")
 @click.option("--run-id", help="one run, step by step")
@@ -239,6 +281,9 @@ def runs(limit: int, run_id: str | None) -> None:
         except FileNotFoundError:
             raise click.ClickException(f"no run {run_id!r} in {ledger.root}") from None
         out.print(_run_table(record))
+        reconciliation = _reconciliation_table(record)
+        if reconciliation is not None:
+            out.print(reconciliation)
         for step in record.steps:
             for a in step.attempts:
                 detail = a.error and f" {a.error}"
