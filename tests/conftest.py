@@ -64,8 +64,7 @@ def warehouse(settings):
     wh.close()
 
 
-@pytest.fixture
-def clean_source(settings):
+def empty_source(settings: Settings) -> None:
     """The test MariaDB with the source schema, all four tables empty, no import rejects."""
     from rental_analytics.local import source_db
     from rental_analytics.local.importer import rejects_dir
@@ -82,6 +81,12 @@ def clean_source(settings):
         conn.close()
     for old in rejects_dir(settings).glob("*.rejects.csv"):
         old.unlink()
+
+
+@pytest.fixture
+def clean_source(settings):
+    """The test MariaDB with the source schema, all four tables empty, no import rejects."""
+    empty_source(settings)
     return settings
 
 
