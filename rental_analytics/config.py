@@ -17,6 +17,19 @@ from pathlib import Path
 from rental_analytics.runs import runs_root_of
 
 DOMAINS = ("apartments", "vehicle_rentals")
+# JDBC drivers of the source: MariaDB's locally, MySQL Connector/J (shipped by Glue) for
+# Aurora MySQL. Both take a jdbc:mysql:// URL; what each needs after it is below.
+MARIADB_JDBC_DRIVER = "org.mariadb.jdbc.Driver"
+MYSQL_JDBC_DRIVER = "com.mysql.cj.jdbc.Driver"
+_JDBC_URL_PARAMETERS = {
+    # jdbc:mysql:// with the MariaDB driver: with jdbc:mariadb:// Spark 3.5 quotes
+    # identifiers with '"', which MariaDB reads as string literals; the MariaDB driver
+    # accepts the mysql scheme only with permitMysqlScheme.
+    MARIADB_JDBC_DRIVER: "permitMysqlScheme&useUnicode=true",
+    # Connector/J reads jdbc:mysql:// natively and speaks utf8mb4 by default; it would fall
+    # back to plain text when TLS fails (sslMode=PREFERRED): Aurora is reached over TLS only.
+    MYSQL_JDBC_DRIVER: "sslMode=REQUIRED",
+}
 # Columns a source adds beyond its table spec: reported and not extracted, or a failed job.
 SCHEMA_DRIFT_IGNORE, SCHEMA_DRIFT_FAIL = "ignore", "fail"
 SCHEMA_DRIFT_POLICIES = (SCHEMA_DRIFT_IGNORE, SCHEMA_DRIFT_FAIL)
@@ -74,30 +87,65 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class RedshiftSettings:
+    """The Redshift warehouse in AWS, reached through the Redshift Data API: a serverless
+    workgroup or a provisioned cluster (exactly one), a database, and for a cluster the
+    Secrets Manager secret of its user; COPY reads the lake with ``copy_role_arn``."""
+
+    database: str
+    copy_role_arn: str
+    workgroup: str = ""
+    cluster_id: str = ""
+    secret_arn: str = ""
+    region: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.workgroup) == bool(self.cluster_id):
+            raise ConfigError("Redshift: give exactly one of a workgroup and a cluster id")
+
+
+@dataclass(frozen=True)
 class Settings:
-    home: Path
+    """Where a job's data and state live and how it reaches its engines.
+
+    Locally (``Settings.local``) roots are folders under the home and the warehouse is
+    PostgreSQL. In AWS (``rental_analytics.aws.settings``) there is no home, the roots are
+    s3:// URIs, ``runs_root`` is empty (metrics go to the log only), the warehouse is
+    ``redshift`` and Spark is the session of the Glue run (``spark_master`` empty).
+    """
+
+    home: Path | None  # None in AWS
     lake_root: str
     landing_root: str
     bookmarks_root: str
-    runs_root: str
+    runs_root: str  # "" when job metrics are not kept as files (AWS)
     source: DatabaseSettings
-    warehouse: DatabaseSettings
-    source_jdbc_driver: str = "org.mariadb.jdbc.Driver"
+    warehouse: DatabaseSettings | None = None  # PostgreSQL locally; None with ``redshift``
+    source_jdbc_driver: str = MARIADB_JDBC_DRIVER
     source_jdbc_jars: tuple[str, ...] = ("/usr/share/java/mariadb-java-client.jar",)
     bookings_lookback_days: int = 30
+    # "" = the session of the cluster that launched the job (Glue), not a local one.
     spark_master: str = "local[2]"
     schema_drift: str = SCHEMA_DRIFT_IGNORE  # added source columns: ignore (noted) or fail
+    # In AWS the warehouse is Redshift (``warehouse`` then unused); locally None: PostgreSQL.
+    redshift: RedshiftSettings | None = None
 
     def __post_init__(self) -> None:
         if self.schema_drift not in SCHEMA_DRIFT_POLICIES:
             raise _invalid_schema_drift(self.schema_drift, "schema_drift")
+        if self.bookings_lookback_days < 0:
+            raise ConfigError(
+                f"invalid bookings_lookback_days {self.bookings_lookback_days}: expected >= 0"
+            )
+        if self.warehouse is None and self.redshift is None:
+            raise ConfigError("no warehouse: give PostgreSQL settings or Redshift settings")
 
     @property
     def source_jdbc_url(self) -> str:
-        # jdbc:mysql:// with the MariaDB driver: with jdbc:mariadb:// Spark 3.5 quotes
-        # identifiers with '"', which MariaDB reads as string literals.
         s = self.source
-        return f"jdbc:mysql://{s.host}:{s.port}/{s.database}?permitMysqlScheme&useUnicode=true"
+        url = f"jdbc:mysql://{s.host}:{s.port}/{s.database}"
+        parameters = _JDBC_URL_PARAMETERS.get(self.source_jdbc_driver, "")
+        return f"{url}?{parameters}" if parameters else url
 
     @classmethod
     def local(cls, home: Path | None = None) -> Settings:
@@ -115,14 +163,14 @@ class Settings:
             bookmarks_root=str(home / "bookmarks"),
             runs_root=str(runs_root_of(home)),
             source=DatabaseSettings(
-                host="127.0.0.1",
+                host=stack.get("mariadb_host", "127.0.0.1"),
                 port=int(stack["mariadb_port"]),
                 user="rentals",
                 password=secrets["mariadb_password"],
                 database="rental_db",
             ),
             warehouse=DatabaseSettings(
-                host="127.0.0.1",
+                host=stack.get("postgres_host", "127.0.0.1"),
                 port=int(stack["postgres_port"]),
                 user="rentals",
                 password=secrets["postgres_password"],

@@ -19,7 +19,11 @@ def staged_batch_path(lake_root: str, domain: str, table: str, batch_id: str, pa
 
 
 def remove_tree(path: str) -> None:
-    """Remove the output of an earlier, uncommitted attempt at the same path."""
+    """Remove the output of an earlier, uncommitted attempt at the same path: a folder
+    locally, the objects below an s3:// prefix in AWS. Nothing there is not an error."""
     if path.startswith("s3://"):
-        raise NotImplementedError("S3 lake paths arrive with the AWS deployment (issue 6)")
+        from rental_analytics.aws.storage import remove_prefix
+
+        remove_prefix(path)
+        return
     shutil.rmtree(Path(path), ignore_errors=True)

@@ -1,8 +1,12 @@
-"""What a job needs around its body: settings, a SparkSession, a metrics sink.
+"""What a job needs around its body: settings, a SparkSession, logs, a metrics sink.
 
-This is the one place that knows where a job runs. Locally the settings come from the home
-that `rentals up` prepared and Spark runs in-process; the AWS side (GlueContext, Secrets
-Manager, S3 state) belongs to the deployment work and plugs in here.
+This is the one place that knows where a job runs, from its ``--environment`` argument.
+Locally (the default) the settings come from the home that `rentals up` prepared, Spark
+runs in-process, logs are plain text and metrics also go to a file beside the run's logs.
+In AWS Glue (``--environment aws``) the settings come from the job arguments and Secrets
+Manager (``rental_analytics.aws.settings``), Spark is the Glue run's session (no
+GlueContext: see that module), logs are JSON lines for CloudWatch and metrics one JSON line
+on stdout.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ import json
 import logging
 import os
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import asdict, is_dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rental_analytics.config import Settings
+from rental_analytics.jobs.args import AWS, LOCAL, JobArgs
 from rental_analytics.kill_points import arm_kill_timer
 
 log = logging.getLogger("rental_analytics")
@@ -28,7 +36,37 @@ class InjectedFault(RuntimeError):
     """The job run was told to fail, so that retries and alerts can be watched."""
 
 
-def configure_logging() -> None:
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC), level, logger, message, job, run_id, and the
+    traceback when there is one. CloudWatch Logs Insights reads the fields as they are."""
+
+    def __init__(self, job: str = "", run_id: str = ""):
+        super().__init__()
+        self.job = job
+        self.run_id = run_id
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "job": self.job,
+            "run_id": self.run_id,
+        }
+        if record.exc_info:
+            doc["exception"] = self.formatException(record.exc_info)
+        return json.dumps(doc, default=str)
+
+
+def configure_logging(environment: str = LOCAL, job: str = "", run_id: str = "") -> None:
+    """Plain text on stderr locally; in AWS JSON lines on stderr (Glue sends the driver's
+    stderr to CloudWatch), replacing any handler the Glue runtime set up."""
+    if environment == AWS:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonLogFormatter(job, run_id))
+        logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+        return
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -36,11 +74,24 @@ def configure_logging() -> None:
     )
 
 
-def job_settings() -> Settings:
+def job_settings(args: JobArgs, argv: Sequence[str]) -> Settings:
+    """The Settings of this run: from the local home, or from the Glue job's arguments."""
+    if args.environment == AWS:
+        from rental_analytics.aws.settings import aws_settings
+
+        return aws_settings(argv)
     return Settings.local()
 
 
 def job_spark(app_name: str, settings: Settings):
+    if not settings.spark_master:
+        # In Glue the runtime has configured the session (S3, metrics, logging) before the
+        # script starts: take it, with the session settings every job needs.
+        from pyspark.sql import SparkSession
+
+        from rental_analytics.spark import configure_session
+
+        return configure_session(SparkSession.builder.appName(app_name).getOrCreate())
     from rental_analytics.spark import local_session
 
     return local_session(app_name, settings.spark_master, settings.source_jdbc_jars)
@@ -57,33 +108,41 @@ def write_metrics(path: str, job: str, metrics: Any) -> None:
 
 
 def metrics_path(args, settings: Settings) -> str:
-    """Where the job's metrics go: the explicit path, else beside the workflow run's logs."""
+    """Where the job's metrics go as a file: the explicit path, else beside the workflow
+    run's logs; "" (stdout only) when runs are not kept as files (AWS: CloudWatch has it)."""
     from rental_analytics.runs import job_metrics_path
 
-    if args.metrics_path or not (args.run_id and args.job_run_id):
+    if args.metrics_path or not (args.run_id and args.job_run_id and settings.runs_root):
         return args.metrics_path
     return str(job_metrics_path(settings.runs_root, args.run_id, args.job_name, args.job_run_id))
 
 
-def run_job(argv: list[str], body, *, needs_spark: bool = True) -> int:
-    """The frame every Glue entrypoint shares: arguments, settings, Spark, metrics.
+def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
+    """The frame every Glue entrypoint shares: arguments, settings, Spark, logs, metrics.
 
     ``body(args, settings, spark)`` returns the job's metrics. Any exception propagates, so
-    the process exits non-zero and the orchestrator sees the failure.
+    the process exits non-zero (``sys.exit(main())`` in glue_jobs/) and the orchestrator,
+    Glue or the local emulator, sees the run fail with the exception as its error.
     """
     from rental_analytics.jobs.args import resolve_job_args
 
     configure_logging()
     arm_kill_timer()
     args = resolve_job_args(argv)
+    if args.environment == AWS:
+        configure_logging(AWS, args.job_name, args.run_id)
     if os.environ.get(INJECTED_FAULT_ENV):
         raise InjectedFault(os.environ[INJECTED_FAULT_ENV])
-    settings = job_settings()
+    settings = job_settings(args, argv)
+    started = time.monotonic()
+    log.info("job %s started: run date %s (%s)", args.job_name, args.run_date, args.environment)
     spark = job_spark(args.job_name, settings) if needs_spark else None
     try:
         metrics = body(args, settings, spark)
     finally:
-        if spark is not None:
+        # Glue owns its session and stops it after the script; a local one is ours.
+        if spark is not None and settings.spark_master:
             spark.stop()
     write_metrics(metrics_path(args, settings), args.job_name, metrics)
+    log.info("job %s succeeded in %.1f s", args.job_name, time.monotonic() - started)
     return 0

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 STATE_VERSION = 1
 
@@ -94,31 +94,37 @@ class DomainState:
         )
 
 
-class BookmarkStore:
-    """Reads and atomically replaces the state document of one domain.
+class StateDocument(Protocol):
+    """Where one state document lives: read whole, replaced whole and atomically (a reader
+    sees the old document or the new one, never a part), and read back as written."""
 
-    Locally the document is a file under ``$RENTALS_HOME/bookmarks``; the write goes to a
-    temporary file that is fsynced and renamed, so a killed run leaves the old state whole.
-    """
+    def read_text(self) -> str | None:
+        """The document's text, or None when there is none yet."""
 
-    def __init__(self, root: str | Path, domain: str):
-        self.path = Path(root) / f"{domain}.json"
-        self.domain = domain
+    def replace(self, text: str) -> None: ...
 
-    def load(self) -> DomainState:
-        if not self.path.exists():
-            return DomainState(domain=self.domain)
-        try:
-            return DomainState.from_json(json.loads(self.path.read_text()))
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise BookmarkError(f"bookmark state {self.path} is unreadable: {exc}") from exc
 
-    def save(self, state: DomainState) -> None:
+class LocalStateDocument:
+    """A state document as a file: the write goes to a temporary file that is fsynced and
+    renamed, so a killed run leaves the old state whole."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def read_text(self) -> str | None:
+        return self.path.read_text() if self.path.exists() else None
+
+    def replace(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.domain}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".tmp"
+        )
         try:
             with os.fdopen(fd, "w") as fh:
-                json.dump(state.to_json(), fh, indent=2, sort_keys=True, default=str)
+                fh.write(text)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, self.path)
@@ -130,6 +136,47 @@ class BookmarkStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def state_document(root: str | Path, name: str) -> StateDocument:
+    """The document ``<name>.json`` under ``root``: the one place that tells a folder from
+    an S3 prefix (``--state_root s3://...`` in AWS, whose PutObject is atomic)."""
+    if str(root).startswith("s3://"):
+        from rental_analytics.aws.storage import S3StateDocument
+
+        return S3StateDocument(f"{str(root).rstrip('/')}/{name}.json")
+    return LocalStateDocument(Path(root) / f"{name}.json")
+
+
+class BookmarkStore:
+    """Reads and atomically replaces the state document of one domain.
+
+    Locally the document is a file under ``$RENTALS_HOME/bookmarks``; in AWS an object
+    under the state root. Either way a run that dies before ``commit`` leaves it whole.
+    """
+
+    def __init__(self, root: str | Path, domain: str, document: StateDocument | None = None):
+        self.document = document or state_document(root, domain)
+        self.domain = domain
+
+    @property
+    def path(self) -> Path:
+        """The local file of the document (the S3 one is ``document.location``)."""
+        if not isinstance(self.document, LocalStateDocument):
+            raise TypeError(f"bookmark state {self.document} is not a local file")
+        return self.document.path
+
+    def load(self) -> DomainState:
+        text = self.document.read_text()
+        if text is None:
+            return DomainState(domain=self.domain)
+        try:
+            return DomainState.from_json(json.loads(text))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise BookmarkError(f"bookmark state {self.document} is unreadable: {exc}") from exc
+
+    def save(self, state: DomainState) -> None:
+        self.document.replace(json.dumps(state.to_json(), indent=2, sort_keys=True, default=str))
 
     def commit(
         self,

@@ -53,7 +53,8 @@ class LandedFile:
 
 
 class Landing(Protocol):
-    """Where landed files live. The local folder is below; S3 plugs in with the deployment."""
+    """Where landed files live: a local folder (below) or an S3 prefix
+    (``rental_analytics.aws.storage.S3Landing``), chosen by ``landing_for``."""
 
     def list_files(self, prefix: str) -> list[LandedFile]: ...
 
@@ -70,9 +71,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_visible_key(relative_key: str) -> bool:
+    """Whether a file below a table's prefix (its key relative to the prefix) is data.
+
+    Hidden and underscore names are in-flight copies or Spark/Hadoop markers, not data.
+    """
+    return not any(part.startswith((".", "_")) for part in relative_key.split("/") if part)
+
+
 def _visible(relative: Path) -> bool:
-    # Hidden and underscore names are in-flight copies or Spark/Hadoop markers, not data.
-    return not any(part.startswith((".", "_")) for part in relative.parts)
+    return is_visible_key(relative.as_posix())
 
 
 class LocalLanding:
@@ -139,7 +147,9 @@ class LocalLanding:
 def landing_for(root: str) -> Landing:
     """The landing zone at ``root``: the one place that tells a folder from an S3 prefix."""
     if root.startswith("s3://"):
-        raise NotImplementedError("the S3 landing zone arrives with the AWS deployment (issue 6)")
+        from rental_analytics.aws.storage import S3Landing
+
+        return S3Landing(root)
     return LocalLanding(root)
 
 

@@ -17,11 +17,17 @@ class WarehouseError(RuntimeError):
 
 
 def sql_dir() -> Path:
-    """The redshift/ folder: beside the package in a checkout, or RENTALS_SQL_DIR."""
+    """The redshift/ SQL: RENTALS_SQL_DIR if set; else the copy an installed wheel carries
+    (``rental_analytics/redshift``, see setup.py), as in Glue; else redshift/ beside the
+    package in a checkout (and an editable install)."""
     env = os.environ.get("RENTALS_SQL_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "redshift"
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "redshift"
+    if packaged.is_dir():
+        return packaged
+    return package.parent / "redshift"
 
 
 class Warehouse(ABC):
