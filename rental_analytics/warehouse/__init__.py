@@ -6,8 +6,15 @@ __all__ = ["Warehouse", "WarehouseError", "connect", "sql_dir"]
 
 
 def connect(settings) -> Warehouse:
-    """The warehouse of these settings. Locally that is PostgreSQL; Redshift arrives with
-    the deployment work (issue 6) behind this same interface."""
+    """The warehouse of these settings: Redshift through the Data API when
+    ``settings.redshift`` is set (in AWS), the local PostgreSQL otherwise.
+
+    Each engine's driver is imported only when chosen: Glue needs no psycopg.
+    """
+    if settings.redshift is not None:
+        from rental_analytics.warehouse.redshift import RedshiftWarehouse
+
+        return RedshiftWarehouse(settings.redshift)
     from rental_analytics.warehouse.postgres import PostgresWarehouse
 
     return PostgresWarehouse(settings.warehouse)
