@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 RENTALS := $(BIN)/rentals
 RUN_DATE ?= $(shell date -u +%F)
 
-.PHONY: help setup up down generate run report test test-unit lint format clean bench
+.PHONY: help setup up down generate run report test test-unit lint format clean bench docker-test
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup: ## install Debian packages and the project into .venv (idempotent)
 	@scripts/bootstrap.sh
@@ -30,11 +30,12 @@ run: generate ## run the pipeline on the default data, then print the KPIs
 report: ## print the KPI report
 	@$(RENTALS) report
 
-lint: setup ## ruff, sqlfluff and statelint
+lint: setup ## ruff, sqlfluff, statelint and cfn-lint
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/sqlfluff lint redshift/ --disable-progress-bar --processes 2
 	@$(BIN)/statelint workflow/rental_analytics.asl.json
+	@$(BIN)/cfn-lint infra/rental_analytics.yaml
 
 format: setup ## apply ruff format and sqlfluff fix
 	@$(BIN)/ruff format .
@@ -52,3 +53,13 @@ clean: down ## stop services and delete the local home (.rentals)
 
 bench: setup ## benchmark: generate scale $$SCALE (default 1) and time the pipeline on it
 	@$(BIN)/python scripts/bench.py --scale $${SCALE:-1} --pipeline
+
+# Passwords for the throwaway databases are generated per run and only passed through the
+# environment; compose.yaml refuses to start without them. Containers and volumes are removed
+# afterwards, and the exit status is the test container's.
+COMPOSE := docker compose -f docker/compose.yaml
+docker-test: ## the tests inside the Glue 5 image beside MariaDB/PostgreSQL containers (Docker; not in CI)
+	@export RENTALS_TEST_MARIADB_PASSWORD=$$(python3 -c 'import secrets; print(secrets.token_hex(16))') \
+	        RENTALS_TEST_POSTGRES_PASSWORD=$$(python3 -c 'import secrets; print(secrets.token_hex(16))'); \
+	$(COMPOSE) up --build --attach tests --exit-code-from tests; status=$$?; \
+	$(COMPOSE) down --volumes --remove-orphans; exit $$status
