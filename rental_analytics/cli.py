@@ -444,3 +444,58 @@ def bookmarks_rewind(batch_id: str, table: str | None, domain: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# -- deploy ------------------------------------------------------------------------------
+@main.command()
+@click.option("--stack-name", default="rental-analytics", show_default=True)
+@click.option(
+    "--region",
+    envvar=["AWS_REGION", "AWS_DEFAULT_REGION"],
+    required=True,
+    help="AWS region (default: $AWS_REGION or $AWS_DEFAULT_REGION)",
+)
+@click.option(
+    "--parameters",
+    "parameters_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON object of template parameters (see infra/parameters.example.json)",
+)
+@click.option("--dry-run", is_flag=True, help="show the uploads and the change set, then stop")
+@click.option(
+    "--endpoint-url",
+    envvar="RENTALS_AWS_ENDPOINT_URL",
+    help="an AWS emulator's URL instead of AWS (tests)",
+)
+def deploy(
+    stack_name: str,
+    region: str,
+    parameters_file: Path | None,
+    dry_run: bool,
+    endpoint_url: str | None,
+) -> None:
+    """Deploy to AWS: build the wheel, upload it and the Glue scripts, create or update the
+    CloudFormation stack through a change set (shown first), apply redshift/ to the
+    warehouse, and print how to start a run. Credentials come from the usual AWS chain."""
+    import tempfile
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from rental_analytics import deploy as deploying
+
+    def say(line: str) -> None:  # paths and ARNs are not wrapped
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    with tempfile.TemporaryDirectory(prefix="rentals-deploy-") as build_dir:
+        try:
+            deploying.deploy(
+                stack_name=stack_name,
+                region=region,
+                parameters_file=parameters_file,
+                build_dir=Path(build_dir),
+                dry_run=dry_run,
+                endpoint_url=endpoint_url,
+                say=say,
+            )
+        except (deploying.DeployError, ClientError, BotoCoreError) as exc:
+            raise click.ClickException(str(exc)) from None
