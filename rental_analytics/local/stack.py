@@ -18,9 +18,11 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pymysql
 
+from rental_analytics.config import DatabaseSettings
 from rental_analytics.local.processes import pid_alive, stop_pid
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -72,6 +74,22 @@ def _wait_for(check, what: str, log: Path) -> None:
             time.sleep(0.2)
     tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
     raise StackError(f"{what} did not become ready: {last}\n--- {log} ---\n{tail}")
+
+
+# What `rentals up` creates, and what external databases must offer (Settings.local uses them).
+STACK_USER, SOURCE_DATABASE, WAREHOUSE_DATABASE = "rentals", "rental_db", "warehouse"
+
+
+def database_from_url(url: str) -> DatabaseSettings:
+    """A database URL (scheme, user, password, host, port, database) as DatabaseSettings,
+    percent-encoding undone."""
+    parts = urlsplit(url)
+    if not (parts.hostname and parts.port and parts.username and parts.path.strip("/")):
+        raise StackError("a database URL needs user, host, port and database")
+    return DatabaseSettings(
+        host=parts.hostname, port=parts.port, user=unquote(parts.username),
+        password=unquote(parts.password or ""), database=parts.path.strip("/"),
+    )  # fmt: skip
 
 
 class LocalStack:
@@ -241,9 +259,35 @@ class LocalStack:
     # -- public ------------------------------------------------------------------------
     def up(self) -> StackStatus:
         stack, creds = self._load_or_create_config()
-        self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
-        self._start_postgres(stack["postgres_port"], creds["postgres_password"])
+        if not stack.get("external"):  # attached databases run elsewhere: nothing to start
+            self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
+            self._start_postgres(stack["postgres_port"], creds["postgres_password"])
         return self.status()
+
+    def attach(self, mariadb: DatabaseSettings, postgres: DatabaseSettings) -> None:
+        """Use databases that run elsewhere (the containers of docker/compose.yaml) instead
+        of private ones: their addresses go to ``stack.json`` (marked external, so `up` and
+        `down` leave them alone), their passwords to ``secrets.json`` (mode 0600)."""
+        expected = {
+            "source": (mariadb, SOURCE_DATABASE),
+            "warehouse": (postgres, WAREHOUSE_DATABASE),
+        }
+        for what, (db, name) in expected.items():
+            if (db.user, db.database) != (STACK_USER, name):
+                raise StackError(f"{what} database must be {STACK_USER}@.../{name}, got {db}")
+        self.home.mkdir(parents=True, exist_ok=True)
+        stack = {
+            "external": True,
+            "mariadb_host": mariadb.host, "mariadb_port": mariadb.port,
+            "postgres_host": postgres.host, "postgres_port": postgres.port,
+        }  # fmt: skip
+        stack["emulator_port"] = _pick_port(self.home, "emulator", set())
+        self.stack_file.write_text(json.dumps(stack, indent=2) + "\n")
+        fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(
+                {"mariadb_password": mariadb.password, "postgres_password": postgres.password}, fh
+            )
 
     def emulator(self):
         """The home's local AWS emulator (Step Functions, Glue, SNS); started on demand."""
