@@ -452,6 +452,13 @@ def deploy(
         say(f"stack {stack_name}: {execute_change_set(cfn, change_set)}")
         result.executed = True
     result.outputs = stack_outputs(cfn, stack_name)
+    missing = sorted(
+        {"ScriptsBucketName", "RedshiftCopyRoleArn", "StateMachineArn"} - set(result.outputs)
+    )
+    if missing:
+        raise DeployError(
+            f"stack {stack_name} has no output {', '.join(missing)}: is it this template's stack?"
+        )
     result.scripts_bucket = result.outputs["ScriptsBucketName"]
     if not result.uploaded:
         upload(s3, result.scripts_bucket, artifacts)
