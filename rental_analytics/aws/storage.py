@@ -67,7 +67,19 @@ def _is_missing(error) -> bool:
 
 
 # -- bookmark state ---------------------------------------------------------------------------
-class S3StateDocument:
+class _UsesS3:
+    """An S3 client given, or made on first use (so a local run never builds one)."""
+
+    _client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = s3_client()
+        return self._client
+
+
+class S3StateDocument(_UsesS3):
     """One JSON state document as one S3 object, replaced whole by PutObject.
 
     The local document needs a temporary file and a rename to be replaced atomically; a
@@ -78,12 +90,6 @@ class S3StateDocument:
     def __init__(self, uri: str, client=None):
         self.location = S3Location.parse(uri)
         self._client = client
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = s3_client()
-        return self._client
 
     def __str__(self) -> str:
         return self.location.uri
@@ -119,7 +125,7 @@ def _etag(value: str) -> str:
     return value.strip('"')
 
 
-class S3Landing:
+class S3Landing(_UsesS3):
     """The landing zone as an S3 prefix (``--landing_root s3://<bucket>/landing``).
 
     The same rules as the local folder: any ``*.csv`` (any case) below a table's prefix, at
@@ -135,12 +141,6 @@ class S3Landing:
     def __init__(self, root: str, client=None):
         self.root = S3Location.parse(root)
         self._client = client
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = s3_client()
-        return self._client
 
     def _file(self, key: str, size: int, modified: datetime, etag: str) -> LandedFile:
         return LandedFile(
