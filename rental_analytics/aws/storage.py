@@ -54,7 +54,8 @@ class S3Location:
         return f"{S3_SCHEME}{self.bucket}/{self.key}"
 
 
-def _objects(client, bucket: str, prefix: str, delimiter: str = "") -> Iterator[dict]:
+def list_objects(client, bucket: str, prefix: str, delimiter: str = "") -> Iterator[dict]:
+    """Every object under ``prefix``, page after page (ListObjectsV2 returns 1,000 at most)."""
     extra = {"Delimiter": delimiter} if delimiter else {}
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **extra)
     for page in pages:
@@ -155,7 +156,7 @@ class S3Landing(_UsesS3):
         base = self.root.child(prefix).prefix
         files = [
             self._file(o["Key"], o["Size"], o["LastModified"], o["ETag"])
-            for o in _objects(self.client, self.root.bucket, base)
+            for o in list_objects(self.client, self.root.bucket, base)
             if not o["Key"].endswith("/")
             and o["Key"].lower().endswith(".csv")
             and is_visible_key(o["Key"][len(base) :])
@@ -191,12 +192,12 @@ def remove_prefix(uri: str, client=None) -> int:
     if not location.key:
         raise ValueError(f"refusing to empty a whole bucket: {uri!r}")
     client = client or s3_client()
-    keys = [o["Key"] for o in _objects(client, location.bucket, location.prefix)]
+    keys = [o["Key"] for o in list_objects(client, location.bucket, location.prefix)]
     markers = (location.key, f"{location.key}_$folder$")
     # With the delimiter, siblings' contents are not listed, only names at this level.
     keys += [
         o["Key"]
-        for o in _objects(client, location.bucket, location.key, "/")
+        for o in list_objects(client, location.bucket, location.key, "/")
         if o["Key"] in markers
     ]
     for start in range(0, len(keys), _DELETE_BATCH):

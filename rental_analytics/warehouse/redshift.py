@@ -251,29 +251,27 @@ class ParquetPart:
     columns: tuple[str, ...]
 
 
-def _hidden(relative_key: str) -> bool:
-    """Spark's markers and scratch (``_SUCCESS``, ``_temporary/``, ``.crc``) are not data."""
-    return any(part.startswith(("_", ".")) for part in relative_key.split("/"))
-
-
 def list_parquet_parts(s3: Any, bucket: str, prefix: str) -> list[ParquetPart]:
     """Every data file under the folder, with its size and its Parquet column names.
 
     Only each file's footer is read (ranged GETs). A data file that is not Parquet raises:
     COPY would fail on it, less clearly.
     """
+    from rental_analytics.aws.storage import list_objects
+    from rental_analytics.sources.landing import is_visible_key
+
     parts = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if _hidden(key[len(prefix) :]) or key.endswith("/"):
-                continue
-            if not key.endswith(".parquet"):
-                raise WarehouseError(f"s3://{bucket}/{key}: not a .parquet file in a COPY folder")
-            size = int(obj["Size"])
-            parts.append(
-                ParquetPart(f"s3://{bucket}/{key}", size, _parquet_columns(s3, bucket, key, size))
-            )
+    for obj in list_objects(s3, bucket, prefix):
+        key = obj["Key"]
+        # Spark's markers and scratch (_SUCCESS, _temporary/, .crc) are not data.
+        if not is_visible_key(key[len(prefix) :]) or key.endswith("/"):
+            continue
+        if not key.endswith(".parquet"):
+            raise WarehouseError(f"s3://{bucket}/{key}: not a .parquet file in a COPY folder")
+        size = int(obj["Size"])
+        parts.append(
+            ParquetPart(f"s3://{bucket}/{key}", size, _parquet_columns(s3, bucket, key, size))
+        )
     return sorted(parts, key=lambda p: p.url)
 
 
