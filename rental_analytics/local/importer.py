@@ -38,6 +38,13 @@ from pathlib import Path
 
 from rental_analytics.config import Settings
 from rental_analytics.local import source_db
+from rental_analytics.quality.rule_names import (
+    WELL_FORMED_RULE,
+    complete_rule,
+    data_type_rule,
+    length_rule,
+    primary_key_rule,
+)
 from rental_analytics.sources import headers
 from rental_analytics.sources.headers import HeaderMatch
 from rental_analytics.sources.landing import LandingError, LocalLanding, land_files
@@ -76,37 +83,6 @@ class RowRejected(ValueError):
     def __init__(self, rule: str, reason: str):
         super().__init__(reason)
         self.rule = rule
-
-
-# -- rules: named as the pipeline names the rules of its rejects ---------------------------
-# (transforms/landed.py and transforms/staging.py; spelled out here, not imported, so the
-# importer does not load Spark; tests/unit/test_importer_parsing.py keeps them equal.)
-
-WELL_FORMED_RULE = "WellFormedRecord"
-
-
-def dqdl_type(logical_type: str) -> str:
-    """The DQDL name of a logical type: DATE, TIMESTAMP, DECIMAL, INTEGER, LONG, BOOLEAN."""
-    if logical_type.startswith("decimal"):
-        return "DECIMAL"
-    return {"int": "INTEGER", "bigint": "LONG"}.get(logical_type, logical_type.upper())
-
-
-def data_type_rule(column: str, logical_type: str) -> str:
-    return f'ColumnDataType "{column}" = "{dqdl_type(logical_type)}"'
-
-
-def length_rule(column: str, max_length: int) -> str:
-    return f'ColumnLength "{column}" <= {max_length}'
-
-
-def complete_rule(column: str) -> str:
-    return f'IsComplete "{column}"'
-
-
-def primary_key_rule(spec: TableSpec) -> str:
-    """The rule a line superseded by a later line with the same key is recorded under."""
-    return "IsPrimaryKey " + " ".join(f'"{k}"' for k in spec.primary_key)
 
 
 # -- pure parsing ------------------------------------------------------------------------

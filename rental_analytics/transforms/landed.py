@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from rental_analytics.quality.rule_names import WELL_FORMED_RULE, data_type_rule
 from rental_analytics.sources.landing import (
     CORRUPT_RECORD,
     SOURCE_FILE,
@@ -27,7 +28,7 @@ from rental_analytics.transforms.common import spark_type
 
 PARSE_FAILURES = "parse_failures"
 RAW_ROW = "raw_row"
-MALFORMED_RULE = "WellFormedRecord"
+MALFORMED_RULE = WELL_FORMED_RULE
 
 _INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -118,12 +119,6 @@ def _expected(logical_type: str, formats: tuple[str, ...]) -> str:
     return f"a {logical_type}"
 
 
-def _dqdl_type(logical_type: str) -> str:
-    if logical_type.startswith("decimal"):
-        return "DECIMAL"
-    return {"int": "INTEGER", "bigint": "LONG"}.get(logical_type, logical_type.upper())
-
-
 def _typed_name(column: str) -> str:
     return f"_typed_{column}"
 
@@ -147,7 +142,7 @@ def parse_landed(df: DataFrame, spec: TableSpec) -> DataFrame:
             continue
         raw = F.col(column.name)
         shown = F.concat(F.lit("'"), F.substring(raw, 1, 200), F.lit("'"))
-        rule = f'ColumnDataType "{column.name}" = "{_dqdl_type(column.type)}"'
+        rule = data_type_rule(column.name, column.type)
         expected = f" is not {_expected(column.type, column.formats)}"
         reason = F.concat(F.lit(f"{column.name}: "), shown, F.lit(expected))
         failures.append(

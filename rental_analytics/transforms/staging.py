@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
+from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.landing import SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import latest_per_key, row_hash
@@ -41,11 +42,6 @@ class BatchContext:
 
 
 STALE_GUARD_COLUMN = "load_raw_row"
-
-
-def superseded_rule(spec: TableSpec) -> str:
-    """The rule a superseded version of a row is rejected under (in a batch or at load)."""
-    return "IsPrimaryKey " + " ".join(f'"{k}"' for k in spec.primary_key)
 
 
 def guards_stale_versions(spec: TableSpec) -> bool:
@@ -140,7 +136,7 @@ def split_batch(
         superseded,
         spec,
         ctx,
-        F.lit(superseded_rule(spec)),
+        F.lit(primary_key_rule(spec)),
         F.lit(f"duplicate key in batch {ctx.batch_id}: superseded by a later version"),
     )
     extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []

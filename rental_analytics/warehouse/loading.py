@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rental_analytics.kill_points import kill_point
+from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.staging import (
     LOAD_COLUMNS,
     REJECT_COLUMNS,
     STALE_GUARD_COLUMN,
     guards_stale_versions,
-    superseded_rule,
 )
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 from rental_analytics.warehouse.sqltext import quote_identifier
@@ -154,7 +154,7 @@ def load_batch(
                 sql.reject_stale,
                 {
                     "table": spec.name,
-                    "rule": superseded_rule(spec),
+                    "rule": primary_key_rule(spec),
                     "reason": f"superseded: a newer version is already loaded "
                     f"({spec.modified_column} ",
                     "batch_id": batch_id,

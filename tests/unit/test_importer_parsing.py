@@ -11,26 +11,23 @@ import pytest
 from rental_analytics.local.importer import (
     NOT_APARTMENTS_DOMAIN,
     NULL_TOKEN,
-    WELL_FORMED_RULE,
     RowParser,
     RowRejected,
     SourceImportError,
     _skip_reason,
     classify_file,
     column_converter,
-    data_type_rule,
-    dqdl_type,
     match_header,
     parse_bool,
     parse_date,
     parse_datetime,
     parse_decimal,
     parse_int,
-    primary_key_rule,
     raw_row_json,
     records,
     reject_batch_id,
 )
+from rental_analytics.quality.rule_names import data_type_rule, dqdl_type, primary_key_rule
 from rental_analytics.sources.tables import (
     APARTMENT_ATTRIBUTES,
     APARTMENTS,
@@ -235,21 +232,14 @@ def test_converter_reasons_name_the_column_and_rules_the_check():
     assert exc.value.rule == 'IsComplete "id"'
 
 
-def test_rule_names_are_those_of_the_pipeline_rejects():
-    """The importer spells the rules out so as not to load Spark; they must not drift."""
-    from rental_analytics.transforms.landed import MALFORMED_RULE, _dqdl_type
-    from rental_analytics.transforms.staging import superseded_rule
-
-    assert WELL_FORMED_RULE == MALFORMED_RULE
-    for logical_type in ("int", "bigint", "decimal(10,2)", "date", "timestamp", "boolean"):
-        assert dqdl_type(logical_type) == _dqdl_type(logical_type)
-    for spec in APARTMENTS_TABLES:
-        assert primary_key_rule(spec) == superseded_rule(spec)
-        for column in spec.columns:
-            if column.type not in ("string", "text"):
-                assert data_type_rule(column.name, column.type) == (
-                    f'ColumnDataType "{column.name}" = "{_dqdl_type(column.type)}"'
-                )
+def test_rule_names_are_spelled_as_dqdl():
+    """The importer names its rejects with the load's own helpers (quality/rule_names.py)."""
+    types = ("int", "bigint", "decimal(10,2)", "date", "timestamp", "boolean")
+    assert [dqdl_type(t) for t in types] == [
+        "INTEGER", "LONG", "DECIMAL", "DATE", "TIMESTAMP", "BOOLEAN",
+    ]  # fmt: skip
+    assert data_type_rule("price", "decimal(10,2)") == 'ColumnDataType "price" = "DECIMAL"'
+    assert primary_key_rule(USER_VIEWING) == 'IsPrimaryKey "user_id" "apartment_id" "viewed_at"'
 
 
 # -- headers ------------------------------------------------------------------------------
