@@ -6,7 +6,7 @@ executes the real definition; each Glue job run is the job's script run as a loc
 process; each SNS message is also written to ``$RENTALS_HOME/notifications/``.
 
 moto is pinned (5.2.1) and changed in these small places, each tested in
-tests/integration/test_emulator.py:
+tests/integration/test_workflow_emulated.py:
 
 1. ``.sync`` Glue tasks: moto's callback code calls ``interrupt_all()`` on a callback
    endpoint that is None for services without ``.waitForTaskToken``, so every
@@ -24,6 +24,10 @@ tests/integration/test_emulator.py:
    to: every state machine and every past execution, whose workers hold locks. So the
    second execution in an emulator fails (``cannot pickle '_thread.RLock'``). The copy
    keeps the backend and drops the past executions instead.
+6. The context object's ``$$.Execution.StartTime`` is a datetime object in moto, where AWS
+   gives an ISO 8601 string (``2019-03-26T20:14:13.192Z``, the Context object page of the
+   Step Functions developer guide), so string intrinsics on it fail with States.Runtime.
+   It is given as AWS gives it.
 """
 
 from __future__ import annotations
@@ -226,6 +230,7 @@ def patch_moto(runner: LocalJobRunner, retry_interval_scale: float, notification
     _patch_parallel_error_names()
     _patch_retry_waits(retry_interval_scale)
     _patch_state_machine_copy()
+    _patch_execution_start_time()
     _attach_glue_runs(runner)
     _capture_sns(notifications)
     _patched = True
@@ -314,6 +319,27 @@ def _patch_state_machine_copy() -> None:
         return clone
 
     StateMachine.__deepcopy__ = __deepcopy__
+
+
+def aws_timestamp(value: datetime) -> str:
+    """A datetime as AWS writes it in a context object: UTC, milliseconds, ``Z``."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def _patch_execution_start_time() -> None:
+    """Change 6: ``$$.Execution.StartTime`` as the ISO 8601 string AWS gives."""
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    execution_data = execution_worker.ExecutionData
+
+    def with_iso_start_time(**fields):
+        if isinstance(fields.get("StartTime"), datetime):
+            fields["StartTime"] = aws_timestamp(fields["StartTime"])
+        return execution_data(**fields)
+
+    execution_worker.ExecutionData = with_iso_start_time
 
 
 def _attach_glue_runs(runner: LocalJobRunner) -> None:

@@ -7,6 +7,7 @@ alerts, the stopped sibling, the schedule's input. tests/e2e runs it with the re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -297,3 +298,56 @@ def test_the_execution_of_a_killed_run_is_stopped_by_the_next(workflow, emulator
     (job,) = _job_calls(emulator.home, "extract_apartments", "killed-run")
     with pytest.raises(ProcessLookupError):
         os.kill(job["pid"], 0)
+
+
+def _execute(workflow, name: str, payload: str) -> dict:
+    """Start the deployed definition with ``payload`` as the console would; wait for its end."""
+    arn = workflow.deploy()
+    sfn = workflow.sfn
+    execution = sfn.start_execution(stateMachineArn=arn, name=name, input=payload)["executionArn"]
+    deadline = time.monotonic() + 60
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    return described
+
+
+@pytest.mark.parametrize(
+    "name, payload",
+    [
+        ("console-empty", "{}"),
+        # What the Step Functions console offers as an execution's input.
+        ("console-sample", '{"Comment": "Insert your JSON here"}'),
+    ],
+)
+def test_started_by_hand_without_a_run_date_runs_for_the_utc_date_of_its_start(
+    workflow, emulator, name, payload
+):
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC).date().isoformat()
+    described = _execute(workflow, name, payload)
+    after = datetime.now(UTC).date().isoformat()
+    assert described["status"] == "SUCCEEDED", described
+    calls = [c["args"] for c in _job_calls(emulator.home, "curate", name)]
+    assert calls and calls[0]["--run_date"] in {before, after}
+    assert calls[0]["--full_refresh"] == "none"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2026-02-30", "2026-11-24X", "", 20261124, None, {"date": "2026-11-24"}],
+)
+def test_a_run_date_that_is_not_a_date_fails_before_any_job_and_alerts(workflow, emulator, value):
+    given = json.dumps(value, separators=(",", ":"))  # as States.JsonToString writes it
+    name = f"bad-date-{hashlib.sha256(given.encode()).hexdigest()[:12]}"
+    described = _execute(workflow, name, json.dumps({"run_date": value}))
+    assert described["status"] == "FAILED"
+    assert described["error"] == "ResolveRunDateFailed"
+    assert given in described["cause"]
+    calls = [p for p in (emulator.home / "fake_jobs").glob("*.json") if name in p.read_text()]
+    assert calls == []  # no Glue job started
+    (alert,) = _alerts(emulator.home, name)
+    assert alert["subject"] == "rental-analytics: ResolveRunDate failed"
+    assert alert["message"]["error"] == "InvalidRunDate"
+    assert given in alert["message"]["cause"]
