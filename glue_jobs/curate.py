@@ -1,6 +1,6 @@
 """Glue job: build curated facts and dimensions with redshift/merges, refresh the views.
 
-Arguments: --JOB_NAME, --run_date YYYY-MM-DD, optional --metrics_path.
+Arguments: --JOB_NAME, optional --run_date YYYY-MM-DD (default: today in UTC), optional --metrics_path.
 """
 
 from __future__ import annotations

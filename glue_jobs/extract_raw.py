@@ -1,7 +1,7 @@
 """Glue job: extract one source domain incrementally into raw Parquet.
 
-Arguments: --JOB_NAME, --run_date YYYY-MM-DD, --domain apartments|vehicle_rentals,
-optional --full_refresh t1,t2|all, --metrics_path.
+Arguments: --JOB_NAME, --domain apartments|vehicle_rentals, optional --run_date YYYY-MM-DD
+(default: today in UTC), --full_refresh t1,t2|all, --metrics_path.
 
 Schema drift (sources/drift.py): a missing source column or an incompatible type fails the
 job; added columns are noted in the metrics, or fail it when the settings' schema_drift is

@@ -3,13 +3,17 @@
 getResolvedOptions only knows required arguments; optional ones are resolved when present
 on the command line and take their defaults otherwise (``resolve_options``). Arguments it
 is not asked for (Glue's own: --TempDir, --enable-metrics, ...) are ignored.
+
+Only ``--JOB_NAME`` is required, and Glue always passes it: a job started from the Glue
+console, Glue Studio or ``aws glue start-job-run`` with nothing but its deployed defaults
+runs for the current UTC date (``run_date_given`` is then False, and the job logs it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from awsglue.utils import getResolvedOptions
 
@@ -20,6 +24,7 @@ from rental_analytics.runs import is_run_id
 LOCAL, AWS = "local", "aws"
 ENVIRONMENTS = (LOCAL, AWS)
 OPTIONAL_DEFAULTS = {
+    "run_date": "",
     "domain": "",
     "full_refresh": "",
     "metrics_path": "",
@@ -72,10 +77,11 @@ class JobArgs:
     run_id: str = ""  # the workflow execution's name
     job_run_id: str = ""  # Glue's --JOB_RUN_ID: one per attempt
     environment: str = LOCAL  # --environment: local or aws
+    run_date_given: bool = True  # False: no --run_date, so today's UTC date
 
 
 def resolve_job_args(argv: Sequence[str]) -> JobArgs:
-    resolved = resolve_options(argv, ["JOB_NAME", "run_date"], OPTIONAL_DEFAULTS)
+    resolved = resolve_options(argv, ["JOB_NAME"], OPTIONAL_DEFAULTS)
     environment = resolved["environment"]
     if environment not in ENVIRONMENTS:
         raise ConfigError(f"--environment must be one of {ENVIRONMENTS}, got {environment!r}")
@@ -87,9 +93,11 @@ def resolve_job_args(argv: Sequence[str]) -> JobArgs:
         for t in resolved["full_refresh"].split(",")
         if t.strip() and t.strip() != NO_FULL_REFRESH
     )
+    given = bool(resolved["run_date"])
     return JobArgs(
         job_name=resolved["JOB_NAME"],
-        run_date=parse_run_date(resolved["run_date"]),
+        run_date=parse_run_date(resolved["run_date"]) if given else datetime.now(UTC).date(),
+        run_date_given=given,
         domain=domain,
         full_refresh=refresh,
         metrics_path=resolved["metrics_path"],

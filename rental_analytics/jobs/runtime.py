@@ -135,7 +135,10 @@ def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
         raise InjectedFault(os.environ[INJECTED_FAULT_ENV])
     settings = job_settings(args, argv)
     started = time.monotonic()
-    log.info("job %s started: run date %s (%s)", args.job_name, args.run_date, args.environment)
+    log.info(
+        "job %s started: run date %s%s (%s)", args.job_name, args.run_date,
+        "" if args.run_date_given else ", today in UTC: no --run_date given", args.environment,
+    )  # fmt: skip
     spark = job_spark(args.job_name, settings) if needs_spark else None
     try:
         metrics = body(args, settings, spark)

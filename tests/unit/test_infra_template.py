@@ -556,6 +556,29 @@ def test_entrypoints_parse_the_argv_glue_passes(job, full_refresh, empties, targ
     assert aws.bookings_lookback_days == 30
 
 
+@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("job", JOBS, ids=lambda j: j.name)
+def test_a_job_started_by_hand_runs_on_its_default_arguments_alone(job, target):
+    """ "Run job" in the Glue console or `aws glue start-job-run --job-name J`: Glue passes
+    the job's DefaultArguments and its own, nothing from the state machine."""
+    from datetime import UTC, datetime
+
+    s = stack(target)
+    spec = _jobs(s)[job.name]
+    argv = _glue_argv(job.script, spec["DefaultArguments"], spec["Name"], "jr_0abc", "kept")
+    before = datetime.now(UTC).date()
+    args = resolve_job_args(argv)
+    assert before <= args.run_date <= datetime.now(UTC).date()
+    assert not args.run_date_given
+    assert args.run_id == "" and args.full_refresh == ()
+    assert args.domain == job.default_arguments.get("--domain", "")
+    assert args.environment == "aws"
+    assert (
+        resolve_aws_arguments(argv).lake_root
+        == _contract_arguments(s, TARGETS[target])["--lake_root"]
+    )
+
+
 # -- buckets ----------------------------------------------------------------------------------
 def test_buckets_are_encrypted_private_and_tls_only():
     s = stack()
