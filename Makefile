@@ -48,8 +48,9 @@ test: lint ## lint, then every test (unit, integration on real engines, e2e)
 test-unit: setup ## the unit tests only
 	@$(BIN)/pytest tests/unit
 
-clean: down ## stop services and delete the local home (.rentals)
-	rm -rf .rentals spark-warehouse
+clean: ## stop services, delete the local home ($$RENTALS_HOME, default .rentals) and its PostgreSQL cluster
+	@if [ -x $(RENTALS) ]; then $(RENTALS) clean; else rm -rf "$${RENTALS_HOME:-.rentals}"; fi
+	rm -rf spark-warehouse
 
 bench: setup ## benchmark: generate scale $$SCALE (default 1) and time the pipeline on it
 	@$(BIN)/python scripts/bench.py --scale $${SCALE:-1} --pipeline

@@ -77,6 +77,16 @@ def down() -> None:
     err.print(f"[green]down[/] home={_home()}")
 
 
+@main.command()
+def clean() -> None:
+    """Stop this home's databases and emulator, then delete the home and every file of it,
+    the PostgreSQL cluster kept outside it (when running as root) included."""
+    from rental_analytics.local.stack import LocalStack
+
+    for folder in LocalStack(_home()).clean():
+        err.print(f"[green]removed[/] {folder}")
+
+
 # -- source ------------------------------------------------------------------------------
 @main.group()
 def source() -> None:

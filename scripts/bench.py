@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +61,6 @@ def main() -> None:
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="rentals-bench-", dir="/tmp"))
-    home.chmod(0o755)
     stack = LocalStack(home)
     try:
         stack.up()
@@ -130,8 +128,7 @@ def main() -> None:
                     _, n = wh.query(f"select count(*) from presentation.{view}")  # noqa: S608
                     print(f"  query {view:30s} {time.monotonic() - t4:6.2f} s  {n[0][0]:,} rows")
     finally:
-        stack.down()
-        shutil.rmtree(home, ignore_errors=True)
+        stack.clean()
 
 
 if __name__ == "__main__":

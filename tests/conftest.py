@@ -15,7 +15,6 @@ from rental_analytics.local.stack import LocalStack, database_from_url
 os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
 
 REPO = Path(__file__).resolve().parent.parent
-DATASETS = REPO.parent / "shared" / "datasets"
 # Databases that run elsewhere (docker/compose.yaml), used instead of private instances.
 MARIADB_URL_ENV, POSTGRES_URL_ENV = "RENTALS_TEST_MARIADB_URL", "RENTALS_TEST_POSTGRES_URL"
 
@@ -30,14 +29,9 @@ def stack_home(tmp_path_factory) -> Path:
             pytest.exit(f"set both {MARIADB_URL_ENV} and {POSTGRES_URL_ENV}, or neither", 2)
         stack.attach(database_from_url(mariadb_url), database_from_url(postgres_url))
     else:
-        # PostgreSQL runs as the postgres user and must traverse to its data directory.
-        for parent in [home, *home.parents]:
-            if parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o011)
         stack.up()
     yield home
-    stack.down()
+    stack.clean()
 
 
 @pytest.fixture(scope="session")

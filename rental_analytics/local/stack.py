@@ -3,6 +3,14 @@
 Everything lives under ``$RENTALS_HOME``: data directories, logs, pid files, the chosen
 ports (``stack.json``) and generated passwords (``secrets.json``, mode 0600). Ports are
 chosen per home when it is first started, so two homes run side by side.
+
+One exception, for root: PostgreSQL refuses to run as root, so it runs as the ``postgres``
+user, who cannot reach a home inside a private folder (``/root`` is mode 0700, and so is
+every ``mktemp -d`` folder). Its cluster then lives in a folder of its own under
+``/var/lib/rentals/postgres/`` (``RENTALS_PG_DATA_ROOT``), named by a digest of the home's
+path, and the home holds a ``postgres`` link to it. The user's own folders keep their
+permissions; ``rentals clean`` removes the cluster with the home, and a cluster whose home
+is gone is removed by the next ``rentals up``.
 """
 
 from __future__ import annotations
@@ -11,10 +19,12 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +37,11 @@ from rental_analytics.local.processes import pid_alive, stop_pid
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_SERVICE_USER = "postgres"
+PG_DATA_ROOT = Path(os.environ.get("RENTALS_PG_DATA_ROOT", "/var/lib/rentals/postgres"))
+# In a cluster folder outside the home: the home it belongs to, for people and for clean-up.
+_HOME_MARKER = "home"
 _START_TIMEOUT_S = 60
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes with its NUL; kept with a margin
 
 
 class StackError(RuntimeError):
@@ -92,6 +106,50 @@ def database_from_url(url: str) -> DatabaseSettings:
     )  # fmt: skip
 
 
+def _runs_as_service_user() -> bool:
+    """PostgreSQL runs as the ``postgres`` user when we are root (it refuses root)."""
+    return os.geteuid() == 0
+
+
+_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+def home_digest(home: Path) -> str:
+    return hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+
+
+def postgres_dir_of(home: Path) -> Path:
+    """Where the home's PostgreSQL cluster, its log and its pid live.
+
+    In the home when PostgreSQL runs as the current user, and for a home that already has
+    its cluster there (made before clusters moved out); otherwise a folder of its own that
+    the ``postgres`` user owns, outside the home.
+    """
+    inside = home / "postgres"
+    if not _runs_as_service_user() or (
+        inside.is_dir() and not inside.is_symlink() and (inside / "data" / "PG_VERSION").exists()
+    ):
+        return inside
+    return PG_DATA_ROOT / home_digest(home)
+
+
+def remove_orphan_clusters() -> list[Path]:
+    """Clusters under PG_DATA_ROOT whose home no longer exists (a deleted test or scratch
+    home), stopped ones only: removed; returns what was removed."""
+    removed = []
+    for folder in sorted(PG_DATA_ROOT.glob("*")) if PG_DATA_ROOT.is_dir() else ():
+        marker = folder / _HOME_MARKER
+        if not (marker.is_file() and _DIGEST.fullmatch(folder.name)):
+            continue  # not a cluster folder of ours
+        if (Path(marker.read_text().strip()) / "stack.json").exists():
+            continue
+        if pid_alive(folder / "data" / "postmaster.pid"):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
 class LocalStack:
     """Start, stop and describe the private databases of one home."""
 
@@ -100,7 +158,7 @@ class LocalStack:
         self.stack_file = home / "stack.json"
         self.secrets_file = home / "secrets.json"
         self.mariadb_dir = home / "mariadb"
-        self.postgres_dir = home / "postgres"
+        self.postgres_dir = postgres_dir_of(home)
 
     # -- configuration -------------------------------------------------------------
     def _load_or_create_config(self) -> tuple[dict, dict]:
@@ -128,8 +186,36 @@ class LocalStack:
 
     # -- MariaDB -----------------------------------------------------------------------
     @property
+    def _short_dir(self) -> Path:
+        """A private folder under the temp dir, for what a long or spaced home path breaks."""
+        return Path(tempfile.gettempdir()) / f"rentals-{home_digest(self.home)}"
+
+    @property
     def _mariadb_socket(self) -> Path:
-        return self.mariadb_dir / "mysqld.sock"
+        """The server's unix socket (root's way in). A socket path holds at most 107 bytes,
+        so a home deep in the tree has its socket in the short private folder."""
+        inside = self.mariadb_dir / "mysqld.sock"
+        if len(str(inside).encode()) <= _MAX_SOCKET_PATH:
+            return inside
+        return self._short_dir / "mysqld.sock"
+
+    def _install_mariadb(self, data: Path, user: list[str]) -> None:
+        """mariadb-install-db, a shell script, splits a data directory path at spaces: it
+        is given a link without spaces to the real folder then."""
+        data.mkdir(parents=True)
+        target = data
+        if any(c.isspace() for c in str(data)):
+            self._short_dir.mkdir(mode=0o700, exist_ok=True)
+            target = self._short_dir / "mariadb-data"
+            target.unlink(missing_ok=True)
+            target.symlink_to(data, target_is_directory=True)
+        proc = subprocess.run(
+            ["mariadb-install-db", "--no-defaults", f"--datadir={target}", *user,
+             "--auth-root-authentication-method=socket", "--skip-test-db"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            raise StackError(f"mariadb-install-db failed in {data}:\n{proc.stdout[-2000:]}")
 
     def _mariadb_root(self) -> pymysql.Connection:
         return pymysql.connect(
@@ -140,19 +226,14 @@ class LocalStack:
         data = self.mariadb_dir / "data"
         log = self.mariadb_dir / "mariadb.log"
         pid_file = self.mariadb_dir / "mariadb.pid"
-        if len(str(self._mariadb_socket)) > 100:
-            raise StackError(f"RENTALS_HOME path too long for a unix socket: {self.home}")
         if pid_alive(pid_file):
             return
         self.mariadb_dir.mkdir(parents=True, exist_ok=True)
+        self._mariadb_socket.parent.mkdir(mode=0o700, exist_ok=True)
         user = ["--user=root"] if os.geteuid() == 0 else []
         if not (data / "mysql").exists():
             shutil.rmtree(data, ignore_errors=True)
-            subprocess.run(
-                ["mariadb-install-db", "--no-defaults", f"--datadir={data}", *user,
-                 "--auth-root-authentication-method=socket", "--skip-test-db"],
-                check=True, capture_output=True,
-            )  # fmt: skip
+            self._install_mariadb(data, user)
         with open(log, "ab") as log_fh:
             subprocess.Popen(
                 ["mariadbd", "--no-defaults", f"--datadir={data}", f"--socket={self._mariadb_socket}",
@@ -181,22 +262,37 @@ class LocalStack:
         stop_pid(self.mariadb_dir / "mariadb.pid")
 
     # -- PostgreSQL --------------------------------------------------------------------
-    def _pg_cmd(self, *args: str) -> list[str]:
-        # PostgreSQL refuses to run as root: drop to the packaged service user.
-        if os.geteuid() == 0:
-            return ["runuser", "-u", PG_SERVICE_USER, "--", *args]
-        return list(args)
+    def _pg_run(self, *args: str) -> subprocess.CompletedProcess:
+        """A PostgreSQL program, as the service user when we are root (it refuses root),
+        started in the cluster's folder: the caller's may be one it cannot enter."""
+        command = list(args)
+        if _runs_as_service_user():
+            command = ["runuser", "-u", PG_SERVICE_USER, "--", *command]
+        return subprocess.run(
+            command, cwd=self.postgres_dir, capture_output=True, text=True,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
 
     def _pg_owner(self, path: Path) -> None:
-        if os.geteuid() == 0:
+        if _runs_as_service_user():
             pw = pwd.getpwnam(PG_SERVICE_USER)
             os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def _make_postgres_dir(self) -> None:
+        inside = self.home / "postgres"
+        if self.postgres_dir != inside:
+            PG_DATA_ROOT.mkdir(parents=True, exist_ok=True, mode=0o755)
+            self.postgres_dir.mkdir(mode=0o700, exist_ok=True)
+            (self.postgres_dir / _HOME_MARKER).write_text(f"{self.home.resolve()}\n")
+            if not inside.is_symlink():
+                inside.symlink_to(self.postgres_dir, target_is_directory=True)
+        self.postgres_dir.mkdir(parents=True, exist_ok=True)
+        self._pg_owner(self.postgres_dir)
 
     def _start_postgres(self, port: int, password: str) -> None:
         data = self.postgres_dir / "data"
         log = self.postgres_dir / "postgres.log"
-        self.postgres_dir.mkdir(parents=True, exist_ok=True)
-        self._pg_owner(self.postgres_dir)
+        self._make_postgres_dir()
         if pid_alive(data / "postmaster.pid"):
             return
         if not (data / "PG_VERSION").exists():
@@ -205,28 +301,23 @@ class LocalStack:
             pwfile.write_text(password + "\n")
             self._pg_owner(pwfile)
             try:
-                proc = subprocess.run(
-                    self._pg_cmd(str(PG_BIN / "initdb"), "-D", str(data), "-U", "rentals",
-                                 "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
-                                 "--locale=C.UTF-8"),
-                    capture_output=True, text=True,
+                proc = self._pg_run(
+                    str(PG_BIN / "initdb"), "-D", str(data), "-U", "rentals",
+                    "--auth=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8",
+                    "--locale=C.UTF-8",
                 )  # fmt: skip
             finally:
                 pwfile.unlink(missing_ok=True)
             if proc.returncode != 0:
-                raise StackError(
-                    f"initdb failed (is {self.home} traversable by user {PG_SERVICE_USER}?):\n"
-                    f"{proc.stderr[-2000:]}"
-                )
+                raise StackError(f"initdb failed in {data}:\n{proc.stderr[-2000:]}")
         opts = (
             f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' "
             "-c timezone=UTC -c shared_buffers=256MB -c max_connections=50 "
             "-c work_mem=64MB -c maintenance_work_mem=128MB"
         )
-        proc = subprocess.run(
-            self._pg_cmd(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts,
-                         "-w", "-t", str(_START_TIMEOUT_S), "start"),
-            capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        proc = self._pg_run(
+            str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts,
+            "-w", "-t", str(_START_TIMEOUT_S), "start",
         )  # fmt: skip
         if proc.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -251,14 +342,12 @@ class LocalStack:
         data = self.postgres_dir / "data"
         if not pid_alive(data / "postmaster.pid"):
             return
-        subprocess.run(
-            self._pg_cmd(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"),
-            capture_output=True, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
+        self._pg_run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
 
     # -- public ------------------------------------------------------------------------
     def up(self) -> StackStatus:
         stack, creds = self._load_or_create_config()
+        remove_orphan_clusters()
         if not stack.get("external"):  # attached databases run elsewhere: nothing to start
             self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
             self._start_postgres(stack["postgres_port"], creds["postgres_password"])
@@ -301,6 +390,17 @@ class LocalStack:
             self.emulator().stop()
         self._stop_mariadb()
         self._stop_postgres()
+
+    def clean(self) -> list[Path]:
+        """Stop everything and delete the home and its PostgreSQL cluster wherever it lives;
+        returns the folders removed."""
+        self.down()
+        removed = []
+        for folder in (self.postgres_dir, self._short_dir, self.home):
+            if folder.exists() or folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        return removed
 
     def status(self) -> StackStatus:
         stack = json.loads(self.stack_file.read_text()) if self.stack_file.exists() else {}

@@ -8,8 +8,9 @@ The same source history is played twice in the test home: once cleanly, once wit
    written. Step Functions retries the killed job (its output is idempotent), so the run
    still succeeds.
 2. day 2, the bad-input corpus imported on top: the other kill points, same promise.
-3. day 3, the lab's vehicle-rental files landed: load_raw killed at every attempt, so the
-   run fails; the next run of the same day, killed elsewhere, converges.
+3. day 3, a second set of vehicle-rental files (lab format, generated with another seed)
+   landed: load_raw killed at every attempt, so the run fails; the next run of the same
+   day, killed elsewhere, converges.
 4. day 4, jobs killed after random delays (the seed is printed on failure).
 
 After it all, every raw_data and curated table, every KPI view and the bookmarks equal the
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from rental_analytics.local.generator_vehicles import write_vehicle_csvs
 from rental_analytics.report import KPI_VIEWS
 from rental_analytics.runs import RunLedger
 from tests.conftest import empty_source
@@ -34,7 +36,6 @@ from tests.e2e._cli import rentals
 
 pytestmark = pytest.mark.e2e
 
-LAB = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "car-rental-emr-lab"
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "bad_input"
 SEED = random.randrange(1 << 30)
 _RANDOM = random.Random(SEED)
@@ -47,7 +48,7 @@ HISTORY = (
     ("2026-11-21", "corpus",
      "extract_apartments@before_commit,extract_vehicle_rentals@before_commit,"
      "load_raw@batch_staged,curate@merge_done"),
-    ("2026-11-22", "lab",
+    ("2026-11-22", "vehicle files",
      "extract_apartments@after_commit,extract_vehicle_rentals@after_commit,"
      "load_raw@batch_loaded:3"),
     ("2026-11-22", None, "extract_apartments@table_written,curate@before_views"),
@@ -60,8 +61,10 @@ HISTORY = (
 def _add_data(home, what: str | None) -> None:
     if what == "generate":
         rentals(home, "source", "generate", "--scale", "0.01", "--seed", "5")
-    elif what == "lab":
-        rentals(home, "source", "import", str(LAB))
+    elif what == "vehicle files":
+        folder = home / "generated" / "vehicle-files-day3"
+        write_vehicle_csvs(folder, scale=0.05, seed=13)
+        rentals(home, "source", "import", str(folder))
     elif what == "corpus":
         for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
             rentals(home, "source", "import", str(folder))
