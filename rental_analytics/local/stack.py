@@ -285,6 +285,9 @@ class LocalStack:
             self.postgres_dir.mkdir(mode=0o700, exist_ok=True)
             (self.postgres_dir / _HOME_MARKER).write_text(f"{self.home.resolve()}\n")
             if not inside.is_symlink():
+                # What an initdb that could not reach the home left there, and no cluster
+                # (postgres_dir_of keeps a cluster inside the home where there is one).
+                shutil.rmtree(inside, ignore_errors=True)
                 inside.symlink_to(self.postgres_dir, target_is_directory=True)
         self.postgres_dir.mkdir(parents=True, exist_ok=True)
         self._pg_owner(self.postgres_dir)

@@ -79,3 +79,19 @@ def test_a_cluster_whose_home_was_deleted_is_removed_by_the_next_up(tmp_path):
     finally:
         stack.clean()
         not_ours.rmdir()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="clusters live outside the home only for root")
+def test_a_home_left_by_a_failed_initdb_starts(tmp_path):
+    """Before clusters moved out, initdb failed in a private folder and left
+    ``postgres/`` in the home with no cluster; the next `rentals up` must start."""
+    home = tmp_path / "home"
+    (home / "postgres").mkdir(parents=True)
+    (home / "postgres" / "postgres.log").write_text("initdb: could not change directory\n")
+    stack = LocalStack(home)
+    try:
+        stack.up()
+        _connect_both(home)
+        assert (home / "postgres").is_symlink()
+    finally:
+        stack.clean()
