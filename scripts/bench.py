@@ -9,18 +9,26 @@ also compared side by side, in the same run, with the floor for the same bytes: 
 own LOAD DATA of the generated CSVs into empty copies of the tables, without parsing,
 validation or upsert.
 
-    .venv/bin/python scripts/bench.py --scale 1 [--pipeline]
+With --pipeline it times `rentals run` on that data, then an incremental run after 1% new
+and changed rows (apartments changed and bookings and views added in the source database,
+a new landing batch of vehicle files at 1% of the scale) and prints its share of the full
+run. When the performance floor `../shared/perf/baseline.py` is beside the repository (or
+named by --baseline), it runs it at the same scale first, in the same session, and prints
+the pipeline's ratio to it: absolute times drift on a shared machine, ratios do not.
+
+    .venv/bin/python scripts/bench.py --scale 1 [--pipeline] [--baseline PATH | --no-baseline]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,11 +61,127 @@ def raw_load_seconds(settings: Settings, files: dict[str, Path]) -> float:
     return time.monotonic() - started
 
 
+FIRST_RUN_DATE = date(2025, 3, 31)
+DEFAULT_BASELINE = REPO.parent / "shared" / "perf" / "baseline.py"
+
+
+def run_baseline(path: Path, scale: float) -> float | None:
+    """The floor's total seconds at this scale, from the last line of its stdout (JSON)."""
+    print(f"floor: {path} --scale {scale}", flush=True)
+    proc = subprocess.run(
+        [sys.executable, str(path), "--scale", str(scale)], capture_output=True, text=True
+    )
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        print(f"  the floor failed (exit {proc.returncode}): {proc.stderr[-1500:]}")
+        return None
+    result = json.loads(lines[-1])
+    total = result.get("baseline_total_s") or result["seconds"]["baseline_total"]
+    print(f"  floor total       {total:7.1f} s")
+    return float(total)
+
+
+def timed_run(home: Path, run_date: date) -> tuple[float, int]:
+    """Wall seconds and exit status of one `rentals run`; its log tail on failure."""
+    env = {**os.environ, "RENTALS_HOME": str(home)}
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "rental_analytics.cli", "run", "--run-date", run_date.isoformat()],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:])
+    return seconds, proc.returncode
+
+
+def print_step_seconds(home: Path, wall: float) -> None:
+    from rental_analytics.runs import RunLedger, runs_root_of
+
+    (record,) = RunLedger(runs_root_of(home)).recent(1)
+    secs = {s.state: s.seconds or 0.0 for s in record.steps}
+    for state, seconds in secs.items():
+        print(f"    {state:24s} {seconds:7.1f} s")
+    extracts = [secs.get("ExtractApartments", 0.0), secs.get("ExtractVehicleRentals", 0.0)]
+    print(
+        f"    extracts side by side: {extracts[0]:.1f} s and {extracts[1]:.1f} s in a branch"
+        f" of {max(extracts):.1f} s; all job states {sum(secs.values()):.1f} s in {wall:.1f} s"
+    )
+
+
+def change_one_percent(settings: Settings, home: Path, scale: float, seed: int, day: date) -> int:
+    """1% new and changed rows in both domains, dated `day`; returns the rows touched."""
+    stamp = f"{day.isoformat()} 08:00:00"
+    conn = source_db.connect(settings)
+    touched = 0
+    with conn.cursor() as cur:
+        cur.execute(
+            "update apartments set price = price + 1, last_modified_timestamp = %s"
+            " where id %% 100 = 0",
+            (stamp,),
+        )
+        touched += cur.rowcount
+        cur.execute("select coalesce(max(booking_id), 0) from bookings")
+        (top,) = cur.fetchone()
+        cur.execute(
+            "insert into bookings select booking_id + %s, user_id, apartment_id, %s, checkin_date,"
+            " checkout_date, total_price, currency, booking_status from bookings"
+            " where booking_id %% 100 = 1",
+            (top, day.isoformat()),
+        )
+        touched += cur.rowcount
+        cur.execute(
+            "insert ignore into user_viewing select user_id, apartment_id, %s, is_wishlisted,"
+            " call_to_action from user_viewing where (user_id + apartment_id) %% 100 = 0",
+            (stamp,),
+        )
+        touched += cur.rowcount
+    conn.commit()
+    conn.close()
+    files = write_vehicle_csvs(home / "generated" / "vehicle_rentals-1pct", scale * 0.01, seed + 1)
+    land_vehicle_files(settings, files.values())
+    return touched + sum(planned_vehicle_counts(scale * 0.01).values())
+
+
+def bench_pipeline(home: Path, settings: Settings, args: argparse.Namespace) -> None:
+    floor = None
+    if args.baseline and Path(args.baseline).is_file():
+        floor = run_baseline(Path(args.baseline), args.scale)
+    elif args.baseline:
+        print(f"floor: {args.baseline} is not there; own figures only")
+    full, status = timed_run(home, FIRST_RUN_DATE)
+    ratio = f"   {full / floor:.2f} x the floor" if floor else ""
+    print(f"  rentals run       {full:7.1f} s   exit {status}{ratio}")
+    print_step_seconds(home, full)
+    from rental_analytics.report import KPI_VIEWS
+    from rental_analytics.warehouse import connect
+
+    with connect(settings) as wh:
+        for view in KPI_VIEWS:
+            t4 = time.monotonic()
+            _, n = wh.query(f"select count(*) from presentation.{view}")  # noqa: S608
+            print(f"  query {view:30s} {time.monotonic() - t4:6.2f} s  {n[0][0]:,} rows")
+    day = FIRST_RUN_DATE + timedelta(days=1)
+    touched = change_one_percent(settings, home, args.scale, args.seed, day)
+    again, status = timed_run(home, day)
+    print(
+        f"  incremental run   {again:7.1f} s   exit {status}   after {touched:,} new and changed"
+        f" rows: {again / full:.0%} of the full run"
+    )
+    print_step_seconds(home, again)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--pipeline", action="store_true", help="also time `rentals run`")
+    parser.add_argument(
+        "--baseline",
+        default=str(DEFAULT_BASELINE),
+        help="the performance floor to compare with (default: ../shared/perf/baseline.py)",
+    )
+    parser.add_argument("--no-baseline", dest="baseline", action="store_const", const="")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="rentals-bench-", dir="/tmp"))
@@ -99,34 +223,7 @@ def main() -> None:
         print(f"  write CSVs        {t6 - t5:7.1f} s")
         print(f"  land (copy+hash)  {t7 - t6:7.1f} s")
         if args.pipeline:
-            env = {**os.environ, "RENTALS_HOME": str(home)}
-            t3 = time.monotonic()
-            proc = subprocess.run(
-                [sys.executable, "-m", "rental_analytics.cli", "run", "--run-date",
-                 date(2025, 3, 31).isoformat()],
-                env=env, capture_output=True, text=True,
-            )  # fmt: skip
-            print(f"  rentals run       {time.monotonic() - t3:7.1f} s   exit {proc.returncode}")
-            print(proc.stderr[-3000:])
-            from rental_analytics.runs import RunLedger, runs_root_of
-
-            (record,) = RunLedger(runs_root_of(home)).recent(1)
-            secs = {s.state: s.seconds or 0.0 for s in record.steps}
-            extracts = [secs.get("ExtractApartments", 0.0), secs.get("ExtractVehicleRentals", 0.0)]
-            jobs = sum(secs.values())
-            print(
-                f"  extracts side by side: {extracts[0]:.1f} s and {extracts[1]:.1f} s "
-                f"(sum {sum(extracts):.1f} s) in a branch of {max(extracts):.1f} s; "
-                f"all job states {jobs:.1f} s in a run of {time.monotonic() - t3:.1f} s"
-            )
-            from rental_analytics.report import KPI_VIEWS
-            from rental_analytics.warehouse import connect
-
-            with connect(settings) as wh:
-                for view in KPI_VIEWS:
-                    t4 = time.monotonic()
-                    _, n = wh.query(f"select count(*) from presentation.{view}")  # noqa: S608
-                    print(f"  query {view:30s} {time.monotonic() - t4:6.2f} s  {n[0][0]:,} rows")
+            bench_pipeline(home, settings, args)
     finally:
         stack.clean()
 
