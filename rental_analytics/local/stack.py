@@ -417,8 +417,28 @@ class LocalStack:
         if not stack.get("external"):  # attached databases run elsewhere: nothing to start
             self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
             self._start_postgres(stack["postgres_port"], creds["postgres_password"])
-        self.prepare_warehouse()
+        if not self._warehouse_ready():
+            self.prepare_warehouse()
         return self.status()
+
+    def _warehouse_ready(self) -> bool:
+        """The identities exist and the warehouse is at this code's version (checked as the
+        admin): then `up` leaves the warehouse alone, and needs no owner login."""
+        from rental_analytics.config import Settings
+        from rental_analytics.warehouse import connect
+        from rental_analytics.warehouse.migrations import code_version, warehouse_version
+
+        creds = json.loads(self.secrets_file.read_text())
+        if any(f"warehouse_{i}_password" not in creds for i in WAREHOUSE_IDENTITIES):
+            return False
+        with connect(Settings.local(self.home)) as wh:
+            _, roles = wh.query(
+                "select count(*) from pg_roles where rolname = any(%(r)s)",
+                {"r": [f"rentals_{i}" for i in WAREHOUSE_IDENTITIES]},
+            )
+            if roles[0][0] != len(WAREHOUSE_IDENTITIES):
+                return False
+            return warehouse_version(wh) == code_version()
 
     def attach(self, mariadb: DatabaseSettings, postgres: DatabaseSettings) -> None:
         """Use databases that run elsewhere (the containers of docker/compose.yaml) instead
