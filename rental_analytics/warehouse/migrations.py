@@ -34,9 +34,13 @@ _VIEW_NAME = re.compile(
     r"\bcreate\s+(?:or\s+replace\s+)?view\s+" + VIEW_SCHEMA + r"\.([a-z_][a-z0-9_]*)", re.I
 )
 
-# Redshift and PostgreSQL both run these in a transaction (Redshift: only ALTER TABLE
-# ... ALTER COLUMN TYPE, VACUUM and a few others cannot, see the ALTER TABLE reference).
-_CREATE_META = (
+# Each migration runs in one transaction. Redshift's ALTER TABLE reference
+# (docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE.html) says ALTER TABLE "locks the
+# table ... until the transaction enclosing the ALTER TABLE operation completes" and that
+# only an external table cannot be altered inside a transaction block; a statement that
+# cannot run in one (VACUUM, for instance) has no place in a migration. TRUNCATE commits
+# at once in Redshift: migrations use DELETE.
+META_DDL = (
     f"create schema if not exists {META_SCHEMA}",
     f"create table if not exists {VERSION_TABLE} ("
     " version integer not null, name varchar(256) not null,"
@@ -162,7 +166,7 @@ def apply(wh: Warehouse, root: Path | None = None) -> ApplyResult:
     """Bring the warehouse to the code's version, rebuild the views, apply redshift/grants.sql.
     Idempotent: a warehouse at the code's version gets only its views and grants again."""
     migrations = discover(migrations_dir(root))
-    for statement in _CREATE_META:
+    for statement in META_DDL:
         wh.execute(statement)
     before = warehouse_version(wh)
     if before > migrations[-1].version:
