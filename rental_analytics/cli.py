@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rental_analytics.config import (
+    ADMIN,
     DOMAINS,
+    WAREHOUSE_IDENTITIES,
     ConfigError,
     Settings,
     default_home,
@@ -29,10 +31,11 @@ def _home() -> Path:
     return default_home()
 
 
-def _settings() -> Settings:
-    """This home's settings; a bad RENTALS_* value is a one-line error, not a traceback."""
+def _settings(identity: str = ADMIN) -> Settings:
+    """This home's settings, the warehouse reached as ``identity`` (SPEC 8); a bad RENTALS_*
+    value is a one-line error, not a traceback."""
     try:
-        return Settings.local(_home())
+        return Settings.local(_home(), identity)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -57,14 +60,18 @@ def main() -> None:
 
 @main.command()
 def up() -> None:
-    """Start this home's private MariaDB and PostgreSQL (idempotent)."""
+    """Start this home's private MariaDB and PostgreSQL, and as the warehouse's owner apply
+    the missing migrations, the views and the grants (idempotent)."""
     from rental_analytics.local.stack import LocalStack
 
     _ensure_up()
-    status = LocalStack(_home()).status()
+    stack = LocalStack(_home())
+    applied = stack.prepare_warehouse()
+    status = stack.status()
     err.print(
         f"[green]up[/] home={_home()} mariadb=127.0.0.1:{status.mariadb_port} "
-        f"postgres=127.0.0.1:{status.postgres_port}"
+        f"postgres=127.0.0.1:{status.postgres_port} warehouse version {applied.after}"
+        + (f" (applied {', '.join(applied.applied)})" if applied.applied else "")
     )
 
 
@@ -324,12 +331,20 @@ def _format_value(value) -> str:
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
-def sql(query: str, fmt: str) -> None:
+@click.option(
+    "--as",
+    "identity",
+    type=click.Choice([ADMIN, *WAREHOUSE_IDENTITIES]),
+    default=ADMIN,
+    show_default=True,
+    help="the warehouse login: admin reads everything; analyst reads presentation only",
+)
+def sql(query: str, fmt: str, identity: str) -> None:
     """Query the local warehouse. With --format csv, stdout holds only header and rows."""
     from rental_analytics.warehouse import WarehouseError, connect
 
     _ensure_up()
-    with connect(_settings()) as wh:
+    with connect(_settings(identity)) as wh:
         try:
             columns, rows = wh.query(query)
         except WarehouseError as exc:
@@ -353,10 +368,11 @@ def sql(query: str, fmt: str) -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=5, show_default=True, help="rows per KPI in the terminal")
 def report(html_path: Path | None, limit: int) -> None:
-    """KPI report in the terminal, or a self-contained HTML page with charts."""
+    """KPI report in the terminal, or a self-contained HTML page with charts; read as the
+    analyst, who sees the presentation views and nothing else."""
     from rental_analytics.report import collect_kpis, render_html
 
-    with _connect() as wh:
+    with _connect("analyst") as wh:
         kpis = collect_kpis(wh)
     if html_path:
         html_path.write_text(render_html(kpis))
@@ -371,11 +387,11 @@ def report(html_path: Path | None, limit: int) -> None:
         out.print(table)
 
 
-def _connect():
+def _connect(identity: str = ADMIN):
     from rental_analytics.warehouse import connect
 
     _ensure_up()
-    return connect(_settings())
+    return connect(_settings(identity))
 
 
 # -- bookmarks ---------------------------------------------------------------------------

@@ -74,6 +74,31 @@ def default_home() -> Path:
     return (Path(__file__).resolve().parent.parent / ".rentals").resolve()
 
 
+# The warehouse's database identities (SPEC 8), beside the stack's own admin login.
+WAREHOUSE_IDENTITIES = ("owner", "job", "analyst")
+ADMIN = "admin"
+
+
+def warehouse_user(identity: str) -> str:
+    """The login of a warehouse identity: ``rentals`` (admin) or ``rentals_<identity>``."""
+    if identity == ADMIN:
+        return "rentals"
+    if identity not in WAREHOUSE_IDENTITIES:
+        raise ConfigError(
+            f"unknown warehouse identity {identity!r}: expected admin, "
+            + ", ".join(WAREHOUSE_IDENTITIES)
+        )
+    return f"rentals_{identity}"
+
+
+def _warehouse_password(secrets: dict, identity: str, home: Path) -> str:
+    warehouse_user(identity)  # validates
+    key = "postgres_password" if identity == ADMIN else f"warehouse_{identity}_password"
+    if key not in secrets:
+        raise ConfigError(f"no password of rentals_{identity} in {home}: run `rentals up`")
+    return secrets[key]
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     host: str
@@ -148,8 +173,14 @@ class Settings:
         return f"{url}?{parameters}" if parameters else url
 
     @classmethod
-    def local(cls, home: Path | None = None) -> Settings:
-        """Settings of a local home, from the stack file that `rentals up` writes."""
+    def local(cls, home: Path | None = None, identity: str = "admin") -> Settings:
+        """Settings of a local home, from the stack file that `rentals up` writes.
+
+        ``identity`` is the warehouse login (SPEC 8): ``admin``, the stack's own superuser
+        that operators and tests read everything with, or one of ``WAREHOUSE_IDENTITIES``
+        (``job`` for the jobs), a PostgreSQL role ``rentals_<identity>`` whose generated
+        password `rentals up` keeps in the home's secrets.
+        """
         home = home or default_home()
         stack_file = home / "stack.json"
         if not stack_file.exists():
@@ -172,8 +203,8 @@ class Settings:
             warehouse=DatabaseSettings(
                 host=stack.get("postgres_host", "127.0.0.1"),
                 port=int(stack["postgres_port"]),
-                user="rentals",
-                password=secrets["postgres_password"],
+                user=warehouse_user(identity),
+                password=_warehouse_password(secrets, identity, home),
                 database="warehouse",
             ),
             bookings_lookback_days=int(os.environ.get("RENTALS_BOOKINGS_LOOKBACK_DAYS", "30")),

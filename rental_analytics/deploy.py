@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from rental_analytics.config import ConfigError, RedshiftSettings
+from rental_analytics.config import WAREHOUSE_IDENTITIES, ConfigError, RedshiftSettings
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE_FILE = REPO / "infra" / "rental_analytics.yaml"
@@ -314,8 +314,10 @@ def _failure_reasons(cfn, stack_name: str, limit: int = 5) -> list[str]:
 
 
 def warehouse_files(sql_root: Path) -> list[Path]:
-    """The SQL deploy applies, in order: DDL, then merges, then views."""
-    return [p for sub in ("ddl", "merges", "views") for p in sorted((sql_root / sub).glob("*.sql"))]
+    """The SQL files deploy may run, in order: the migrations, the views, the grants."""
+    migrations = sorted((sql_root / "migrations").glob("*/*.sql"))
+    views = sorted((sql_root / "views").glob("*.sql"))
+    return [*migrations, *views, sql_root / "grants.sql"]
 
 
 def redshift_settings(
@@ -334,14 +336,42 @@ def redshift_settings(
         raise DeployError(str(exc)) from None
 
 
-def apply_warehouse_sql(
-    run_file: Callable[[Path], object], sql_root: Path, say: Callable[[str], None]
-) -> int:
-    files = warehouse_files(sql_root)
-    for path in files:
-        say(f"  {path.parent.name}/{path.name}")
-        run_file(path)
-    return len(files)
+def create_roles(wh, database: str) -> None:
+    """The warehouse's database roles (SPEC 8), created once; their database privileges.
+
+    IAM identities get them at sign-in: a Glue role tagged ``RedshiftDbRoles`` =
+    ``rentals_job`` connects as a member of rentals_job (AWS Redshift Management Guide,
+    "Mapping IAM roles to Amazon Redshift database roles" / redshift-iam-access-control-sso,
+    and for Serverless "Identity and access management in Redshift Serverless",
+    serverless-iam). Redshift has no CREATE ROLE IF NOT EXISTS: svv_roles says.
+    """
+    from rental_analytics.warehouse.sqltext import quote_identifier
+
+    for identity in WAREHOUSE_IDENTITIES:
+        role = f"rentals_{identity}"
+        _, rows = wh.query("select 1 from svv_roles where role_name = %(r)s", {"r": role})
+        if not rows:
+            wh.execute(f"create role {role}")
+    db = quote_identifier(database, "database name")
+    wh.execute(f"grant create, temp on database {db} to role rentals_owner")
+    wh.execute(f"grant temp on database {db} to role rentals_job")
+    wh.execute("revoke create on schema public from public")
+
+
+def apply_warehouse_sql(wh, sql_root: Path, database: str, say: Callable[[str], None]) -> int:
+    """Roles, then the missing migrations, the views and the grants, as the deploying
+    identity (the warehouse's owner); returns the migrations applied."""
+    from rental_analytics.warehouse.migrations import apply
+
+    create_roles(wh, database)
+    result = apply(wh, sql_root)
+    for label in result.applied:
+        say(f"  migration {label}")
+    say(
+        f"  warehouse at version {result.after} (was {result.before}); "
+        f"{len(result.views)} views rebuilt; grants applied"
+    )
+    return len(result.applied)
 
 
 # ------------------------------------------------------------------------------- next step
@@ -482,7 +512,7 @@ def deploy(
     )
     say(f"applying redshift/ to {target}, database {settings.database}:")
     with open_redshift(settings) as wh:
-        result.sql_files = apply_warehouse_sql(wh.run_file, sql_root or sql_dir(), say)
+        result.sql_files = apply_warehouse_sql(wh, sql_root or sql_dir(), settings.database, say)
     say("start a run with:")
     say("  " + start_command(result.outputs["StateMachineArn"], region))
     return result

@@ -28,6 +28,7 @@ def stack_home(tmp_path_factory) -> Path:
         if not (mariadb_url and postgres_url):
             pytest.exit(f"set both {MARIADB_URL_ENV} and {POSTGRES_URL_ENV}, or neither", 2)
         stack.attach(database_from_url(mariadb_url), database_from_url(postgres_url))
+        stack.prepare_warehouse()
     else:
         stack.up()
     yield home
@@ -50,18 +51,17 @@ def spark():
 
 @pytest.fixture
 def warehouse(settings):
-    """A connection to the test warehouse with the DDL applied and every table emptied."""
+    """A connection to the test warehouse as its admin, every table emptied. The stack's
+    owner applied the migrations, views and grants (LocalStack.prepare_warehouse)."""
     from rental_analytics.warehouse import connect
 
     wh = connect(settings)
-    wh.apply_ddl()
     _, rows = wh.query(
         "select table_schema || '.' || table_name from information_schema.tables"
         " where table_schema in ('raw_data', 'curated') and table_type = 'BASE TABLE'"
     )
     if rows:
         wh.execute("truncate " + ", ".join(r[0] for r in rows))
-    wh.apply_views()
     yield wh
     wh.close()
 

@@ -14,11 +14,6 @@ rental_users as (
 final as (
     select
         user_id,
-        first_name,
-        last_name,
-        email,
-        phone_number,
-        driver_license_number,
         driver_license_expiry,
         creation_date,
         is_active
@@ -43,31 +38,16 @@ using dim_customers_source as src
 when matched then
     update
         set
-            first_name = src.first_name,
-            last_name = src.last_name,
-            email = src.email,
-            phone_number = src.phone_number,
-            driver_license_number = src.driver_license_number,
             driver_license_expiry = src.driver_license_expiry,
             creation_date = src.creation_date,
             is_active = src.is_active
 when not matched then insert (
     user_id,
-    first_name,
-    last_name,
-    email,
-    phone_number,
-    driver_license_number,
     driver_license_expiry,
     creation_date,
     is_active
 ) values (
     src.user_id,
-    src.first_name,
-    src.last_name,
-    src.email,
-    src.phone_number,
-    src.driver_license_number,
     src.driver_license_expiry,
     src.creation_date,
     src.is_active

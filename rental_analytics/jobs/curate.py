@@ -1,5 +1,6 @@
-"""curate: raw_data.stg_* -> curated facts and dimensions (redshift/merges), then views, then
-the quality gate (redshift/quality): a broken warehouse invariant fails the job."""
+"""curate: raw_data.stg_* -> curated facts and dimensions (redshift/merges), then the quality
+gate (redshift/quality): a broken warehouse invariant fails the job. The presentation views
+read curated live; they are the owner's, created with the migrations, not by the job."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rental_analytics.config import validate_identifier
 from rental_analytics.kill_points import kill_point
 from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
 from rental_analytics.warehouse.base import Warehouse, sql_dir
+from rental_analytics.warehouse.migrations import require_version
 
 
 @dataclass
@@ -30,14 +32,14 @@ class CurateResult:
 
 
 def run_curate(wh: Warehouse) -> CurateResult:
-    """Run every redshift/merges/*.sql file in order (each in its own transaction), refresh
-    the views, then evaluate every redshift/quality ruleset.
+    """Check the warehouse's version, run every redshift/merges/*.sql file in order (each in
+    its own transaction), then evaluate every redshift/quality ruleset. No DDL.
 
     Raises QualityGateError listing every broken rule. The merges are committed by then: the
     gate reports a wrong warehouse, it does not keep one from being written.
     """
     started = time.monotonic()
-    wh.apply_ddl()
+    require_version(wh)
     result = CurateResult()
     for path in sorted((sql_dir() / "merges").glob("*.sql")):
         t0 = time.monotonic()
@@ -51,7 +53,6 @@ def run_curate(wh: Warehouse) -> CurateResult:
             MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
         )
     kill_point("before_views")
-    wh.apply_views()
     gate = check_warehouse(wh)
     if gate.failures:
         raise QualityGateError(gate.failures)

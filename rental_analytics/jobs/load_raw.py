@@ -20,6 +20,7 @@ from rental_analytics.transforms.common import spark_schema
 from rental_analytics.transforms.staging import BatchContext, check_batch, split_batch
 from rental_analytics.warehouse.base import Warehouse
 from rental_analytics.warehouse.loading import BatchLoad, batch_is_loaded, load_batch
+from rental_analytics.warehouse.migrations import require_version
 
 
 def load_rules(spec: TableSpec) -> tuple[Rule, ...]:
@@ -37,10 +38,13 @@ class LoadResult:
 
 
 def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> LoadResult:
-    """Load every committed batch not yet in raw_data.load_batches, oldest first."""
+    """Load every committed batch not yet in raw_data.load_batches, oldest first.
+
+    Runs no DDL: the owner has applied the migrations; a warehouse at another version than
+    this code fails the job before anything is loaded."""
     started = time.monotonic()
     loaded_at = datetime.now(UTC).replace(tzinfo=None)  # audit metadata only
-    wh.apply_ddl()
+    require_version(wh)
     result = LoadResult()
     for domain in DOMAINS:
         specs = {s.name: s for s in TABLES_BY_DOMAIN.get(domain, ())}

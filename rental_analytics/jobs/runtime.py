@@ -80,7 +80,7 @@ def job_settings(args: JobArgs, argv: Sequence[str]) -> Settings:
         from rental_analytics.aws.settings import aws_settings
 
         return aws_settings(argv)
-    return Settings.local()
+    return Settings.local(identity="job")  # jobs run no DDL (SPEC 8)
 
 
 def job_spark(app_name: str, settings: Settings):

@@ -873,7 +873,6 @@ class _RejectsTable:
                     " (is the local stack up? `rentals up`)"
                 ) from exc
             try:
-                wh.apply_ddl()
                 wh.execute("create temp table stage_rejects (like raw_data.rejects)")
             except BaseException:
                 wh.close()

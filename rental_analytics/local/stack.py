@@ -32,7 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
-from rental_analytics.config import DatabaseSettings
+from rental_analytics.config import WAREHOUSE_IDENTITIES, DatabaseSettings
 from rental_analytics.local.processes import pid_alive, stop_pid
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -347,14 +347,98 @@ class LocalStack:
             return
         self._pg_run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop")
 
+    # -- warehouse identities (SPEC 8) ------------------------------------------------------
+    def _identity_passwords(self, creds: dict) -> dict:
+        """The generated password of every warehouse identity, added to secrets.json."""
+        missing = [
+            f"warehouse_{i}_password"
+            for i in WAREHOUSE_IDENTITIES
+            if f"warehouse_{i}_password" not in creds
+        ]
+        if missing:
+            creds = {**creds, **{k: secrets.token_urlsafe(18) for k in missing}}
+            tmp = self.secrets_file.with_suffix(".tmp")
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(creds, fh)
+            tmp.replace(self.secrets_file)
+        return creds
+
+    def prepare_warehouse(self):
+        """As the admin: the login roles rentals_owner, rentals_job and rentals_analyst with
+        their database privileges; then as rentals_owner: the migrations, views and grants.
+
+        The owner alone creates objects. The job and the analyst get no CREATE anywhere
+        (PostgreSQL 15 gives PUBLIC none on the public schema; it is revoked all the same);
+        the job gets TEMP for its staging tables, the analyst does not.
+        """
+        import psycopg
+        from psycopg import sql
+
+        from rental_analytics.config import Settings
+        from rental_analytics.warehouse import connect
+        from rental_analytics.warehouse.migrations import apply
+
+        _, creds = self._load_or_create_config()
+        creds = self._identity_passwords(creds)
+        admin = Settings.local(self.home).warehouse
+        with psycopg.connect(
+            host=admin.host, port=admin.port, user=admin.user, password=admin.password,
+            dbname=admin.database, autocommit=True,
+        ) as conn:  # fmt: skip
+            for identity in WAREHOUSE_IDENTITIES:
+                role = f"rentals_{identity}"
+                exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,))
+                conn.execute(
+                    sql.SQL("{} role {} login password {}").format(
+                        sql.SQL("alter" if exists.fetchone() else "create"),
+                        sql.Identifier(role),
+                        sql.Literal(creds[f"warehouse_{identity}_password"]),
+                    )
+                )
+            db = sql.Identifier(admin.database)
+            for statement in (
+                "revoke all on database {} from public",
+                "revoke create on schema public from public",
+                "grant connect, create, temp on database {} to rentals_owner",
+                "grant connect, temp on database {} to rentals_job",
+                "grant connect on database {} to rentals_analyst",
+            ):
+                conn.execute(sql.SQL(statement).format(db))
+        with connect(Settings.local(self.home, "owner")) as wh:
+            return apply(wh)
+
     # -- public ------------------------------------------------------------------------
     def up(self) -> StackStatus:
+        """Start the databases, then bring the warehouse to this code's version."""
         stack, creds = self._load_or_create_config()
         remove_orphan_clusters()
         if not stack.get("external"):  # attached databases run elsewhere: nothing to start
             self._start_mariadb(stack["mariadb_port"], creds["mariadb_password"])
             self._start_postgres(stack["postgres_port"], creds["postgres_password"])
+        if not self._warehouse_ready():
+            self.prepare_warehouse()
         return self.status()
+
+    def _warehouse_ready(self) -> bool:
+        """The identities exist and the warehouse is at this code's version (checked as the
+        admin): then `up` leaves the warehouse alone, and needs no owner login."""
+        from rental_analytics.config import Settings
+        from rental_analytics.warehouse import connect
+        from rental_analytics.warehouse.migrations import code_version, warehouse_version
+
+        creds = json.loads(self.secrets_file.read_text())
+        if any(f"warehouse_{i}_password" not in creds for i in WAREHOUSE_IDENTITIES):
+            return False
+        with connect(Settings.local(self.home)) as wh:
+            _, roles = wh.query(
+                "select count(*) from pg_roles where rolname = any(%(r)s)",
+                {"r": [f"rentals_{i}" for i in WAREHOUSE_IDENTITIES]},
+            )
+            if roles[0][0] != len(WAREHOUSE_IDENTITIES):
+                return False
+            return warehouse_version(wh) == code_version()
 
     def attach(self, mariadb: DatabaseSettings, postgres: DatabaseSettings) -> None:
         """Use databases that run elsewhere (the containers of docker/compose.yaml) instead

@@ -2,7 +2,7 @@
 
 A spec is the single description of a source table that extraction, loading and quality
 rules share. Column types are logical; each engine maps them in one place (the source DDL
-in ``rental_db.sql``, the warehouse DDL under ``redshift/ddl``, Spark in ``spark_type``).
+in ``rental_db.sql``, the warehouse DDL under ``redshift/migrations``, Spark in ``spark_type``).
 """
 
 from __future__ import annotations

@@ -89,16 +89,6 @@ class Warehouse(ABC):
                 before_commit()
         return results
 
-    def apply_ddl(self) -> None:
-        """Create schemas and tables (idempotent: every DDL file uses IF NOT EXISTS)."""
-        for path in sorted((sql_dir() / "ddl").glob("*.sql")):
-            self.run_file(path)
-
-    def apply_views(self) -> None:
-        """Create or replace the presentation views."""
-        for path in sorted((sql_dir() / "views").glob("*.sql")):
-            self.run_file(path)
-
     def table_exists(self, schema: str, table: str) -> bool:
         _, rows = self.query(
             "select 1 from information_schema.tables"

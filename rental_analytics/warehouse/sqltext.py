@@ -80,8 +80,15 @@ _PHYSICAL = re.compile(
 )
 
 
+_GRANT = re.compile(r"^\s*(?:grant|revoke|alter\s+default\s+privileges)\b", re.I)
+_TO_ROLE = re.compile(r"\b(to|from)\s+role\s+", re.I)
+
+
 def to_postgres(statement: str) -> str:
-    """Remove Redshift physical-design clauses from a CREATE TABLE statement."""
+    """Remove Redshift physical-design clauses from a CREATE TABLE statement, and the ROLE
+    keyword Redshift wants before a role grantee (``grant ... to role r``), PostgreSQL not."""
+    if _GRANT.match(strip_comments(statement)):
+        return _TO_ROLE.sub(r"\1 ", statement)
     if not _CREATE_TABLE.match(statement):
         return statement
     return _PHYSICAL.sub("", statement).rstrip()

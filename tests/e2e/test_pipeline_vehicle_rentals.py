@@ -228,3 +228,31 @@ def test_lab_car_rental_data(fresh_home, warehouse):
     assert rows == [(20_080, revenue.quantize(Decimal("0.01")), 10_000)]
     assert_views_match(warehouse, [LAB])
     assert_every_row_accounted(warehouse, [LAB])
+
+
+def test_the_pipeline_runs_with_the_owners_login_disabled(fresh_home, warehouse, tmp_path):
+    """SPEC 8: jobs log in as rentals_job and run no DDL, so once `rentals up` has applied
+    the warehouse as its owner, the owner's login can be switched off and runs go on."""
+    home = fresh_home
+    rentals(home, "up")
+    first = tmp_path / "batch1"
+    write_vehicle_csvs(first, 0.02, 5)
+    rentals(home, "source", "import", str(first))
+    rentals(home, "run", "--run-date", "2024-06-01")
+    warehouse.execute("alter role rentals_owner nologin")
+    try:
+        second = second_batch(first, tmp_path / "batch2")
+        rentals(home, "source", "import", str(second))
+        rentals(home, "run", "--run-date", "2024-06-02")
+        assert_views_match(warehouse, [first, second])
+        refused = rentals(home, "sql", "--as", "owner", "select 1", check=False)
+        assert refused.returncode != 0 and "rentals_owner" in refused.stderr
+        denied = rentals(
+            home, "sql", "--as", "analyst", "select * from raw_data.stg_rental_users",
+            check=False,
+        )  # fmt: skip
+        assert denied.returncode != 0 and "permission denied" in denied.stderr
+        report = rentals(home, "report")  # the analyst's
+        assert "vw_rental_business_summary" in report.stdout
+    finally:
+        warehouse.execute("alter role rentals_owner login")

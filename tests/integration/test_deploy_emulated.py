@@ -23,12 +23,24 @@ import pytest
 from click.testing import CliRunner
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.redshiftdata import responses as redshiftdata_responses
-from moto.redshiftdata.models import redshiftdata_backends
+from moto.redshiftdata.models import (
+    ColumnMetadata,
+    RedshiftDataAPIServiceBackend,
+    StatementResult,
+    redshiftdata_backends,
+)
 from moto.server import ThreadedMotoServer
 
 from rental_analytics import deploy as deploying
 from rental_analytics.cli import main
 from rental_analytics.warehouse.base import sql_dir
+from rental_analytics.warehouse.migrations import (
+    META_DDL,
+    discover,
+    migrations_dir,
+    view_files,
+    view_order,
+)
 from rental_analytics.warehouse.sqltext import split_statements
 
 pytestmark = [
@@ -56,6 +68,13 @@ def sessions(monkeypatch):
     """Statement id -> the SessionId it ran in; see the module docstring."""
     seen: dict[str, str] = {}
     original = redshiftdata_responses.RedshiftDataAPIServiceResponse.execute_statement
+
+    def no_rows(self, statement_id):
+        # moto answers every query with the same three made-up rows; a new warehouse has no
+        # roles, no version table and no views: every select answers no rows.
+        return StatementResult([dict(ColumnMetadata(None, False, True, "x", False))], [], 0)
+
+    monkeypatch.setattr(RedshiftDataAPIServiceBackend, "get_statement_result", no_rows)
 
     def execute_statement(self):
         status, headers, body = original(self)
@@ -186,17 +205,45 @@ def test_deploy_creates_the_stack_uploads_and_applies_the_warehouse_sql(
     assert given["ArtifactsPrefix"] == prefix
     assert given["WheelFileName"] == result.artifacts.wheel.name
 
-    # Every statement of redshift/ ddl, merges and views, in order, each file in one
-    # transaction, all in one Data API session on the workgroup.
-    files = deploying.warehouse_files(sql_dir())
+    # The roles, then every migration (each in one transaction with its version row), the
+    # views dropped and created in dependency order in one transaction, then the grants: all
+    # in one Data API session on the workgroup, as the deploying identity. moto answers no
+    # query with rows: no role and no version table exist yet, so everything is applied.
+    migrations = discover(migrations_dir())
     expected = []
-    for path in files:
-        expected += ["begin", *split_statements(path.read_text()), "commit"]
+    for role in ("rentals_owner", "rentals_job", "rentals_analyst"):
+        expected += ["select 1 from svv_roles where role_name = :r", f"create role {role}"]
+    expected += [
+        'grant create, temp on database "analytics" to role rentals_owner',
+        'grant temp on database "analytics" to role rentals_job',
+        "revoke create on schema public from public",
+        *META_DDL,
+    ]
+    expected.append(
+        "select 1 from information_schema.tables"
+        " where table_schema = :schema and table_name = :table"
+    )
+    for migration in migrations:
+        expected.append("begin")
+        for path in migration.files:
+            expected += split_statements(path.read_text())
+        expected += [
+            "insert into warehouse_meta.schema_migrations (version, name, applied_at)"
+            " values (:v, :n, :at)",
+            "commit",
+        ]
+    views = view_files()
+    expected += ["begin", "select table_name from information_schema.views where table_schema = :s"]
+    for name in view_order({n: p.read_text() for n, p in views.items()}):
+        expected += split_statements(views[name].read_text())
+    expected += ["commit", "begin", *split_statements((sql_dir() / "grants.sql").read_text())]
+    expected.append("commit")
     backend = redshiftdata_backends[DEFAULT_ACCOUNT_ID][REGION]
     sent = list(backend.statements.values())
     assert [s.query_string.strip() for s in sent] == [e.strip() for e in expected]
     assert len({sessions[s.id] for s in sent}) == 1
-    assert result.sql_files == len(files) > 20
+    assert result.sql_files == len(migrations) >= 2
+    assert not any("merge into" in s.query_string for s in sent)  # merges are the job's
     assert "start a run with:" in out and outputs["StateMachineArn"] in out
     assert "aws stepfunctions start-execution" in out
 

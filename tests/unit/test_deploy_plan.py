@@ -82,23 +82,26 @@ def test_a_parameters_file_may_use_cloudformations_list_form(tmp_path):
 
 def test_the_artifacts_prefix_follows_the_code_not_the_build(tmp_path):
     root = tmp_path / "repo"
-    for sub in ("rental_analytics", "glue_jobs", "redshift/ddl"):
+    for sub in ("rental_analytics", "glue_jobs", "redshift/migrations"):
         (root / sub).mkdir(parents=True)
     (root / "rental_analytics" / "a.py").write_text("x = 1\n")
     (root / "glue_jobs" / "load_raw.py").write_text("print()\n")
-    (root / "redshift" / "ddl" / "010.sql").write_text("select 1;\n")
+    (root / "redshift" / "migrations" / "010.sql").write_text("select 1;\n")
     first = deploying.source_fingerprint(root)
     (root / "rental_analytics" / "__pycache__").mkdir()
     (root / "rental_analytics" / "__pycache__" / "a.pyc").write_bytes(b"\0")
     assert deploying.source_fingerprint(root) == first  # bytecode is not code
-    (root / "redshift" / "ddl" / "010.sql").write_text("select 2;\n")
+    (root / "redshift" / "migrations" / "010.sql").write_text("select 2;\n")
     assert deploying.source_fingerprint(root) != first
     shutil.rmtree(root / "redshift")
     assert deploying.source_fingerprint(root) != first
 
 
-def test_warehouse_sql_goes_ddl_then_merges_then_views():
+def test_warehouse_sql_goes_migrations_then_views_then_grants():
     files = deploying.warehouse_files(sql_dir())
-    kinds = [p.parent.name for p in files]
-    assert kinds == sorted(kinds, key=("ddl", "merges", "views").index)
-    assert {"ddl", "merges", "views"} == set(kinds)
+    kinds = [p.parent.parent.name if p.parent.parent.name == "migrations" else p.parent.name
+             for p in files]  # fmt: skip
+    kinds[-1] = files[-1].name
+    assert kinds == sorted(kinds, key=("migrations", "views", "grants.sql").index)
+    assert {"migrations", "views", "grants.sql"} == set(kinds)
+    assert "merges" not in {p.parent.name for p in files}  # the job's, not deploy's

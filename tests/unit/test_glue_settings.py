@@ -254,14 +254,17 @@ def test_secret_port_defaults_to_mysql_and_settings_never_show_the_password(secr
 def test_without_environment_the_settings_are_the_local_home(tmp_path, monkeypatch):
     (tmp_path / "stack.json").write_text(json.dumps({"mariadb_port": 3307, "postgres_port": 5433}))
     (tmp_path / "secrets.json").write_text(
-        json.dumps({"mariadb_password": "m", "postgres_password": "p"})
+        json.dumps(
+            {"mariadb_password": "m", "postgres_password": "p", "warehouse_job_password": "j"}
+        )
     )
     monkeypatch.setenv("RENTALS_HOME", str(tmp_path))
     argv = ["extract_raw.py", "--JOB_NAME", "extract_apartments", "--run_date", "2024-05-01"]
     args = resolve_job_args(argv)
     assert args.environment == LOCAL
     s = job_settings(args, argv)
-    assert s == Settings.local(tmp_path)
+    assert s == Settings.local(tmp_path, identity="job")  # jobs log in as rentals_job
+    assert (s.warehouse.user, s.warehouse.password) == ("rentals_job", "j")
     assert s.redshift is None and s.warehouse.port == 5433
     assert s.source_jdbc_driver == MARIADB_JDBC_DRIVER
     # the MariaDB URL of before, byte for byte
