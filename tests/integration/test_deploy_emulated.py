@@ -27,6 +27,7 @@ from moto.redshiftdata.models import redshiftdata_backends
 from moto.server import ThreadedMotoServer
 
 from rental_analytics import deploy as deploying
+from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.cli import main
 from rental_analytics.warehouse.base import sql_dir
 from rental_analytics.warehouse.sqltext import split_statements
@@ -185,6 +186,7 @@ def test_deploy_creates_the_stack_uploads_and_applies_the_warehouse_sql(
     given = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert given["ArtifactsPrefix"] == prefix
     assert given["WheelFileName"] == result.artifacts.wheel.name
+    assert given["GlueRuntimeModules"] == glue_runtime_modules()  # pinned SDK beside the wheel
 
     # Every statement of redshift/ ddl, merges and views, in order, each file in one
     # transaction, all in one Data API session on the workgroup.
