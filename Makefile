@@ -30,10 +30,11 @@ run: generate ## run the pipeline on the default data, then print the KPIs
 report: ## print the KPI report
 	@$(RENTALS) report
 
-lint: setup ## ruff, sqlfluff, statelint and cfn-lint
+lint: setup ## ruff, sqlfluff, sqlcheck (Redshift differences), statelint and cfn-lint
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/sqlfluff lint redshift/ --disable-progress-bar --processes 2
+	@$(BIN)/python -m rental_analytics.warehouse.sqlcheck redshift/ rental_analytics/
 	@$(BIN)/statelint workflow/rental_analytics.asl.json
 	@$(BIN)/cfn-lint infra/rental_analytics.yaml
 

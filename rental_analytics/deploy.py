@@ -38,7 +38,7 @@ GLUE_SCRIPTS = ("extract_raw.py", "load_raw.py", "curate.py")
 # CloudFormation takes a template body of at most this many bytes; larger needs S3.
 MAX_TEMPLATE_BODY = 51_200
 # Parameters deploy fills itself; the parameters file may not set them.
-COMPUTED_PARAMETERS = ("ArtifactsPrefix", "WheelFileName")
+COMPUTED_PARAMETERS = ("ArtifactsPrefix", "WheelFileName", "GlueRuntimeModules")
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _POLL_S = 2.0
 
@@ -422,7 +422,7 @@ def deploy(
     """
     import boto3
 
-    from rental_analytics.aws.packaging import build_wheel
+    from rental_analytics.aws.packaging import build_wheel, glue_runtime_modules
     from rental_analytics.warehouse.base import sql_dir
 
     if not _STACK_NAME.match(stack_name):
@@ -437,9 +437,12 @@ def deploy(
     wheel = build_wheel(build_dir)
     version = wheel.name.split("-")[1]
     artifacts = plan_artifacts(wheel, version, source_fingerprint())
-    parameters = stack_parameters(
-        template, given, {"ArtifactsPrefix": artifacts.prefix, "WheelFileName": wheel.name}
-    )
+    computed = {
+        "ArtifactsPrefix": artifacts.prefix,
+        "WheelFileName": wheel.name,
+        "GlueRuntimeModules": glue_runtime_modules(),
+    }
+    parameters = stack_parameters(template, given, computed)
 
     session = boto3.session.Session(region_name=region)
     cfn = session.client("cloudformation", endpoint_url=endpoint_url)

@@ -48,10 +48,6 @@ final as (
 
 select * from final;
 
--- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
--- that rescans the growing target for every source row.
-analyze dim_listings_source;
-
 delete from curated.dim_listings
 where not exists (
     select 1 from dim_listings_source as src

@@ -30,17 +30,13 @@ final as (
         booking_date,
         checkin_date,
         checkout_date,
-        checkout_date - checkin_date as nights,
+        cast(datediff(day, checkin_date, checkout_date) as integer) as nights,
         total_price,
         upper(trim(currency)) as currency
     from confirmed_valid_stays
 )
 
 select * from final;
-
--- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
--- that rescans the growing target for every source row.
-analyze fact_bookings_source;
 
 delete from curated.fact_bookings
 where not exists (

@@ -23,10 +23,6 @@ final as (
 
 select * from final;
 
--- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
--- that rescans the growing target for every source row.
-analyze fact_user_views_source;
-
 delete from curated.fact_user_views
 where not exists (
     select 1 from fact_user_views_source as src

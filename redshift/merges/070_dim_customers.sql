@@ -22,10 +22,6 @@ final as (
 
 select * from final;
 
--- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
--- that rescans the growing target for every source row.
-analyze dim_customers_source;
-
 delete from curated.dim_customers
 where not exists (
     select 1 from dim_customers_source as src

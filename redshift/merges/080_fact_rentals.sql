@@ -2,8 +2,9 @@
 -- Grain: one row per rental. Key: rental_id.
 -- Only valid rentals qualify: start and end known, end after start, total_amount known and >= 0;
 -- a rental that stops qualifying (its row replaced by an invalid version) is deleted.
--- duration_seconds is end minus start in exact seconds from the epoch difference (DATEDIFF counts
--- boundaries in Redshift); duration_hours is that rounded half-up to 2 decimals, for display only.
+-- duration_seconds is end minus start in seconds: DATEDIFF(second, ...) counts second boundaries,
+-- exact for these whole-second timestamps (AWS docs: r_DATEDIFF_function); duration_hours is that
+-- rounded half-up to 2 decimals, for display only.
 -- rental_date is the calendar day of rental_start_time.
 -- user_id, vehicle_id and the location ids are kept as given (NULL stays NULL), even when no
 -- dimension row exists yet (late-arriving dimension): views join at query time. Idempotent.
@@ -36,9 +37,7 @@ rentals_with_duration as (
         rental_start_time,
         rental_end_time,
         total_amount,
-        cast(
-            extract(epoch from rental_end_time) - extract(epoch from rental_start_time) as bigint
-        ) as duration_seconds
+        cast(datediff(second, rental_start_time, rental_end_time) as bigint) as duration_seconds
     from valid_rentals
 ),
 
@@ -59,10 +58,6 @@ final as (
 )
 
 select * from final;
-
--- Fresh statistics: a planner blind to the temp table's size may pick a nested loop
--- that rescans the growing target for every source row.
-analyze fact_rentals_source;
 
 delete from curated.fact_rentals
 where not exists (

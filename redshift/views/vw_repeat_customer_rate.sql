@@ -30,7 +30,7 @@ repeat_bookings as (
         on
             bookings.user_id = earlier_bookings.user_id
             and bookings.booking_id != earlier_bookings.booking_id
-            and earlier_bookings.booking_date between bookings.booking_date - 30 and bookings.booking_date
+            and earlier_bookings.booking_date between dateadd(day, -30, bookings.booking_date) and bookings.booking_date
 ),
 
 active_customers_per_month as (

@@ -18,6 +18,19 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "rental_analytics", "redshift")
 
 
+# Installed beside the wheel by every Glue job (--additional-python-modules, with --no-deps):
+# the Data API sessions the warehouse needs (ExecuteStatement SessionKeepAliveSeconds) came
+# with botocore in August 2024, and which botocore Glue 5.1 bundles is not documented here.
+# Pinned as a set (boto3 requires its own botocore and s3transfer) to the versions the tests
+# run with; jmespath, urllib3 and python-dateutil are in Glue already.
+GLUE_RUNTIME_MODULES = ("boto3==1.44.18", "botocore==1.44.18", "s3transfer==0.19.3")
+
+
+def glue_runtime_modules() -> str:
+    """The value of the template's GlueRuntimeModules: the pins, comma-separated."""
+    return ",".join(GLUE_RUNTIME_MODULES)
+
+
 class PackagingError(RuntimeError):
     """The wheel could not be built; the message carries the build's own output."""
 

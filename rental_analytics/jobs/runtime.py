@@ -117,6 +117,32 @@ def metrics_path(args, settings: Settings) -> str:
     return str(job_metrics_path(settings.runs_root, args.run_id, args.job_name, args.job_run_id))
 
 
+def aws_sdk_versions() -> dict[str, str]:
+    """The boto3 and botocore this process imports (Glue's own, or the pinned ones)."""
+    import boto3
+    import botocore
+
+    return {"boto3": boto3.__version__, "botocore": botocore.__version__}
+
+
+def require_data_api_sessions() -> None:
+    """Fail at job start, saying what to do, when botocore lacks the Data API sessions the
+    Redshift warehouse needs (ExecuteStatement SessionId/SessionKeepAliveSeconds, 2024-08-30).
+    Read from botocore's own service model: no call to AWS."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("redshift-data")
+    members = model.operation_model("ExecuteStatement").input_shape.members
+    missing = [m for m in ("SessionId", "SessionKeepAliveSeconds") if m not in members]
+    if missing:
+        versions = ", ".join(f"{k} {v}" for k, v in aws_sdk_versions().items())
+        raise RuntimeError(
+            f"this job's botocore has no Redshift Data API sessions (ExecuteStatement lacks "
+            f"{', '.join(missing)}; {versions}): the job's --additional-python-modules must "
+            "carry the pinned boto3/botocore/s3transfer (rentals deploy sets them)"
+        )
+
+
 def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
     """The frame every Glue entrypoint shares: arguments, settings, Spark, logs, metrics.
 
@@ -139,6 +165,9 @@ def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
         "job %s started: run date %s%s (%s)", args.job_name, args.run_date,
         "" if args.run_date_given else ", today in UTC: no --run_date given", args.environment,
     )  # fmt: skip
+    log.info("AWS SDK: %s", ", ".join(f"{k} {v}" for k, v in aws_sdk_versions().items()))
+    if args.environment == AWS:
+        require_data_api_sessions()
     spark = job_spark(args.job_name, settings) if needs_spark else None
     try:
         metrics = body(args, settings, spark)

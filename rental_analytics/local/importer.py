@@ -301,20 +301,20 @@ def column_converter(
 
         return decimal_token
     if logical_type in ("string", "text"):
-        by_bytes = logical_type == "text"
+        # Widths are UTF-8 bytes, as the warehouse's VARCHAR(n) counts them (AWS docs:
+        # r_Character_types): what fits MariaDB's n characters may not fit n bytes.
         # Characters to check before counting bytes: a character is at most 4 bytes.
-        quick_limit = None if max_length is None else max_length // 4 if by_bytes else max_length
+        quick_limit = None if max_length is None else max_length // 4
 
         def string_token(raw: str) -> str:
             if not raw:  # empty field = NULL; whitespace is data (' confirmed ' is kept)
                 return null_or_reject()
             if quick_limit is not None and len(raw) > quick_limit:
-                size = len(raw.encode()) if by_bytes else len(raw)
+                size = len(raw.encode())
                 if size > max_length:
-                    unit = "bytes" if by_bytes else "characters"
                     raise RowRejected(
                         length_rule(name, max_length),
-                        f"{name}: value too long ({size} > {max_length} {unit})",
+                        f"{name}: value too long ({size} > {max_length} bytes of UTF-8)",
                     )
             if "\x00" in raw:  # MariaDB keeps it, but no warehouse text column can hold it
                 raise RowRejected(

@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 import pymysql
 
 from rental_analytics.config import WAREHOUSE_IDENTITIES, DatabaseSettings
+from rental_analytics.local import postgres_compat
 from rental_analytics.local.processes import pid_alive, stop_pid
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -340,6 +341,10 @@ class LocalStack:
         ) as conn:  # fmt: skip
             if not conn.execute("select 1 from pg_database where datname = 'warehouse'").fetchone():
                 conn.execute("create database warehouse")
+        # Redshift's DATEDIFF/DATEADD, created here as the owner: jobs never create objects.
+        postgres_compat.install(
+            DatabaseSettings("127.0.0.1", port, STACK_USER, password, WAREHOUSE_DATABASE)
+        )
 
     def _stop_postgres(self) -> None:
         data = self.postgres_dir / "data"
@@ -459,6 +464,7 @@ class LocalStack:
         }  # fmt: skip
         stack["emulator_port"] = _pick_port(self.home, "emulator", set())
         self.stack_file.write_text(json.dumps(stack, indent=2) + "\n")
+        postgres_compat.install(postgres)
         fd = os.open(self.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(

@@ -31,7 +31,8 @@ Semantics, where DQDL leaves room or where this project chose differently:
   compares as text, and numbers only with =, !=, in and not in. Any other pairing, or a
   column missing from the DataFrame, raises ValueError naming the rule.
 - ``matches`` must match the whole value (Java regex syntax, as Spark runs it).
-- ColumnLength counts characters, not bytes, and applies to string columns only.
+- ColumnLength counts UTF-8 bytes, not characters, as Redshift's VARCHAR(n) holds n bytes
+  (AWS docs: r_Character_types); it applies to string columns only.
 - ReferentialIntegrity needs the referenced table: pass it in ``references``, by the name
   the rule uses (``"apartments"`` for ``"apartments.id"``). A NULL value references
   nothing and is not counted as missing, as in the warehouse evaluator.
@@ -103,11 +104,12 @@ def _row_check(df: DataFrame, rule: Rule) -> _RowCheck:
     if rule.kind == RuleKind.COLUMN_LENGTH:
         if not isinstance(dtype, StringType):
             raise _type_error(rule, name, dtype, "ColumnLength applies to string columns")
-        length = F.length(col)
+        # Bytes of UTF-8, as Redshift's VARCHAR(n) counts them (r_Character_types).
+        length = F.octet_length(col)
         reason = F.concat(
             F.lit(f"{name} has length "),
             length.cast("string"),
-            F.lit(f", expected {expectation(rule)}"),
+            F.lit(f" bytes, expected {expectation(rule)}"),
         )
         return _RowCheck(
             col.isNull() | _compare(length, rule.op, [F.lit(v) for v in rule.values]), reason

@@ -11,7 +11,10 @@ failures and their messages (``verdict``). Where the engine decides:
 
 - ``matches`` is a POSIX regular expression (``~`` in both engines), anchored so that it
   must match the whole value.
-- ColumnLength is ``length()``: characters; trailing blanks of char(n) values do not count.
+- ColumnLength is ``octet_length()``: UTF-8 bytes, as VARCHAR(n) counts them; trailing
+  blanks of char(n) values do not count.
+- The pattern of ``matches`` is written as an escaped string literal (Redshift documents a
+  literal there); every other value is bound as a parameter.
 - ReferentialIntegrity ``"col" "schema.table.col"`` (``"table.col"``: the evaluated table's
   schema) observes the fraction of rows whose value exists in the reference column. A NULL
   value passes, as in ColumnValues; pair the rule with IsComplete to forbid it.
@@ -22,7 +25,8 @@ IsPrimaryKey (Redshift has no ``count(distinct a, b)``) and once per Referential
 anti-join with the reference table); the parts are cross-joined into a single row.
 
 Schema, table and column names are validated (``[a-z_][a-z0-9_]*``) and double-quoted;
-values are bound as parameters, never written into the SQL text.
+values are bound as parameters, never written into the SQL text (but for regular
+expressions, written as escaped literals).
 """
 
 from __future__ import annotations
@@ -243,13 +247,17 @@ def _passes(rule: Rule, col: str, data_type: str, params: dict[str, Any], prefix
             f"cast({_bind(params, f'{prefix}v{j}', v)} as integer)"
             for j, v in enumerate(rule.values)
         ]
-        return f"({col} is null or {_compare(f'length({col})', rule.op, bounds)})"
+        # Bytes, as VARCHAR(n) counts them (r_Character_types); char(n) without its padding.
+        measured = (
+            f"octet_length(rtrim({col}))" if data_type == "character" else f"octet_length({col})"
+        )
+        return f"({col} is null or {_compare(measured, rule.op, bounds)})"
     if rule.op == "matches":
         if kind != "string":
             raise _type_error(rule, name, data_type, "matches applies to string columns")
         # `~` finds a match anywhere; DQDL's matches is about the whole value. A plain group,
         # not (?:...): Redshift documents only POSIX groups for `~`.
-        pattern = _bind(params, f"{prefix}v0", f"^({rule.values[0]})$")
+        pattern = _regex_literal(rule, f"^({rule.values[0]})$")
         return f"({col} is null or {col} ~ {pattern})"
     subject = col
     if kind == "timestamp" and any(isinstance(v, date) for v in rule.values):
@@ -281,6 +289,23 @@ def _literal(
         if is_number and rule.op in ("=", "!=", "in", "not in"):
             return _bind(params, key, str(value))
     raise _type_error(rule, name, data_type, f"cannot compare it with {show_value(value)}")
+
+
+def _regex_literal(rule: Rule, pattern: str) -> str:
+    """``pattern`` as a SQL string literal: Redshift documents the right-hand side of ``~``
+    as a string literal (pattern-matching-conditions-posix), not a bound parameter.
+
+    Quotes are doubled and ``%`` written ``%%`` (statements go through %(name)s binding).
+    A backslash is refused: Redshift reads it as an escape inside a literal, PostgreSQL
+    (standard_conforming_strings) does not, so the same text would mean two patterns.
+    """
+    if "\\" in pattern or "\x00" in pattern:
+        raise ValueError(
+            f"rule '{rule.text}': a backslash (or NUL) in a matches pattern reads differently "
+            "in Redshift and PostgreSQL string literals; use a bracket expression such as "
+            "[[:digit:]] or [.] instead"
+        )
+    return "'" + pattern.replace("'", "''").replace("%", "%%") + "'"
 
 
 def _bind(params: dict[str, Any], key: str, value: object) -> str:

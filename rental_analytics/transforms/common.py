@@ -14,6 +14,24 @@ from rental_analytics.sources.tables import TableSpec
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 
+# The widths of raw_data.rejects' text columns, in bytes (redshift/ddl/030_raw_data_rejects.sql).
+REJECT_WIDTHS = {"source_table": 128, "record_key": 1024, "rule": 1024, "reason": 4096}
+RAW_ROW_WIDTH = 65535
+
+
+def fit_bytes(text: Column, max_bytes: int) -> Column:
+    """``text`` in at most ``max_bytes`` bytes of UTF-8, as a VARCHAR(max_bytes) holds it
+    (AWS docs: r_Character_types): unchanged when it fits, else cut on a character
+    boundary and ended with ``...[cut: N bytes in all]``."""
+    size = F.octet_length(text)
+    suffix = F.concat(F.lit("...[cut: "), size.cast("string"), F.lit(" bytes in all]"))
+    room = F.lit(max_bytes) - F.octet_length(suffix)
+    head = F.encode(text, "UTF-8").substr(F.lit(1), room)
+    # A cut inside a character decodes to U+FFFD at the end: drop it (never longer then).
+    cut = F.regexp_replace(F.decode(head, "UTF-8"), "\ufffd+$", "")
+    return F.when(size <= max_bytes, text).otherwise(F.concat(cut, suffix))
+
+
 def spark_type(logical: str) -> T.DataType:
     simple = {
         "int": T.IntegerType(),

@@ -18,7 +18,13 @@ from rental_analytics.quality.dqdl import Rule
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.landing import SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.sources.tables import TableSpec
-from rental_analytics.transforms.common import latest_per_key, row_hash
+from rental_analytics.transforms.common import (
+    RAW_ROW_WIDTH,
+    REJECT_WIDTHS,
+    fit_bytes,
+    latest_per_key,
+    row_hash,
+)
 from rental_analytics.transforms.landed import MALFORMED_RULE, PARSE_FAILURES, RAW_ROW, parse_landed
 
 LOAD_COLUMNS = ("load_batch_id", "load_run_date", "load_row_hash", "loaded_at")
@@ -65,11 +71,13 @@ def _reject_key(spec: TableSpec):
 
 
 def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) -> DataFrame:
+    # Every text fits its column of raw_data.rejects, in bytes: a reject of a too-wide
+    # value must not be too wide itself (raw_row is capped in check_batch).
     return df.select(
         F.lit(spec.name).alias("source_table"),
-        _reject_key(spec).alias("record_key"),
-        rule.alias("rule"),
-        reason.alias("reason"),
+        fit_bytes(_reject_key(spec), REJECT_WIDTHS["record_key"]).alias("record_key"),
+        fit_bytes(rule, REJECT_WIDTHS["rule"]).alias("rule"),
+        fit_bytes(reason, REJECT_WIDTHS["reason"]).alias("reason"),
         F.lit(ctx.batch_id).alias("batch_id"),
         F.col(RAW_ROW).alias("raw_row"),
         F.md5(F.concat_ws("\x1f", F.col(RAW_ROW), rule)).alias("row_hash"),
@@ -86,10 +94,14 @@ def check_batch(df: DataFrame, spec: TableSpec, rules: tuple[Rule, ...]) -> Data
     if not spec.is_landed:
         typed = df.select(
             *spec.column_names,
-            F.to_json(F.struct(*[F.col(c) for c in spec.column_names])).alias(RAW_ROW),
+            fit_bytes(
+                F.to_json(F.struct(*[F.col(c) for c in spec.column_names])), RAW_ROW_WIDTH
+            ).alias(RAW_ROW),
         )
         return with_row_failures(typed, rules)
-    checked = with_row_failures(parse_landed(df, spec), rules)
+    parsed = parse_landed(df, spec)
+    parsed = parsed.withColumn(RAW_ROW, fit_bytes(F.col(RAW_ROW), RAW_ROW_WIDTH))
+    checked = with_row_failures(parsed, rules)
     parse = F.col(PARSE_FAILURES)
     malformed = F.exists(parse, lambda f: f["rule"] == MALFORMED_RULE)
     failures = F.when(malformed, parse).otherwise(F.concat(parse, F.col(FAILURES_COLUMN)))

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from rental_analytics.config import DatabaseSettings
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
-from rental_analytics.warehouse.sqltext import to_postgres
+from rental_analytics.warehouse.sqltext import postgres_dateparts, to_postgres
 
 _COPY_CHUNK_ROWS = 50_000
 
@@ -39,7 +39,7 @@ class PostgresWarehouse(Warehouse):
         self._depth = 0
 
     def adapt(self, statement: str) -> str:
-        return to_postgres(statement)
+        return postgres_dateparts(to_postgres(statement))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -66,6 +66,7 @@ class PostgresWarehouse(Warehouse):
         files = sorted(str(p) for p in Path(parquet_path).rglob("*.parquet"))
         if not files:
             return 0
+        self._check_copy_layout(table, columns)
         dataset = pa_ds.dataset(files, format="parquet")
         copy_sql = sql.SQL("copy {} ({}) from stdin with (format csv, null '')").format(
             _qualified(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
@@ -79,6 +80,22 @@ class PostgresWarehouse(Warehouse):
                 copy.write(buf.getvalue())
                 rows += batch.num_rows
         return rows
+
+    def _check_copy_layout(self, table: str, columns: Sequence[str]) -> None:
+        """Redshift's COPY from Parquet takes no column list and maps by position (AWS docs:
+        copy-usage_notes-copy-from-columnar): the table must have exactly ``columns``, in
+        order. Checked here too, so a layout Redshift would refuse fails locally."""
+        _, rows = self.query(
+            "select attname from pg_attribute where attrelid = to_regclass(%(t)s)"
+            " and attnum > 0 and not attisdropped order by attnum",
+            {"t": table},
+        )
+        actual = [r[0] for r in rows]
+        if actual != list(columns):
+            raise WarehouseError(
+                f"COPY into {table}: its columns are {actual}, the files' {list(columns)}; "
+                "COPY from Parquet maps by position, so they must be equal, in order"
+            )
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Bulk-load rows of Python values (None is NULL) into ``table``; return rows.

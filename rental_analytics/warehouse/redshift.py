@@ -229,15 +229,19 @@ def manifest_url(bucket: str, prefix: str) -> str:
 
 
 def copy_statement(table: str, columns: Sequence[str], manifest: str, role_arn: str) -> str:
-    """COPY of the Parquet files a manifest lists into ``table``'s ``columns``, by position."""
+    """COPY of the Parquet files a manifest lists into ``table``, whose columns must be
+    ``columns`` in that order: COPY from Parquet maps by position and takes no column list
+    (AWS docs: copy-usage_notes-copy-from-columnar lists the only parameters it supports,
+    and says the table's and the files' columns must match in number and order)."""
     if not columns:
         raise ConfigError(f"COPY into {table}: no columns")
     if len(set(columns)) != len(columns):
         raise ConfigError(f"COPY into {table}: duplicate columns in {list(columns)}")
-    cols = ", ".join(quote_identifier(c, "column name") for c in columns)
+    for column in columns:
+        quote_identifier(column, "column name")
     bucket, key = s3_url(manifest)
     return (
-        f"copy {qualified_table(table)} ({cols})"
+        f"copy {qualified_table(table)}"
         f" from 's3://{bucket}/{key}'"
         f" iam_role '{validate_role_arn(role_arn)}'"
         " format as parquet manifest"

@@ -3,7 +3,8 @@ that turns Redshift DDL into DDL PostgreSQL accepts, and identifier quoting for 
 
 Everything in redshift/ is written in SQL both engines accept except the physical-design
 clauses of CREATE TABLE (DISTSTYLE, DISTKEY, SORTKEY, ENCODE), which PostgreSQL does not
-know and which carry no meaning there; ``to_postgres`` removes exactly those.
+know and which carry no meaning there; ``to_postgres`` removes exactly those, and adds the
+byte-width checks that make PostgreSQL's varchar(n) refuse what Redshift's would.
 """
 
 from __future__ import annotations
@@ -83,15 +84,37 @@ _PHYSICAL = re.compile(
 _GRANT = re.compile(r"^\s*(?:grant|revoke|alter\s+default\s+privileges)\b", re.I)
 _TO_ROLE = re.compile(r"\b(to|from)\s+role\s+", re.I)
 
+# A column definition of a varchar(n), at the start of its line.
+_VARCHAR_COLUMN = re.compile(
+    r"^(?P<head>\s*(?P<name>[a-z_][a-z0-9_]*)\s+(?:varchar|character\s+varying)\s*\(\s*(?P<n>\d+)\s*\))",
+    re.I | re.M,
+)
+
 
 def to_postgres(statement: str) -> str:
-    """Remove Redshift physical-design clauses from a CREATE TABLE statement, and the ROLE
-    keyword Redshift wants before a role grantee (``grant ... to role r``), PostgreSQL not."""
+    """Adapt one Redshift statement for PostgreSQL: drop the ROLE keyword Redshift wants
+    before a role grantee (``grant ... to role r``); in a CREATE TABLE, remove the physical
+    design clauses and give each varchar(n) column ``check (octet_length(col) <= n)``:
+    Redshift's VARCHAR(n) holds n bytes of UTF-8, PostgreSQL's n characters (AWS docs:
+    r_Character_types), so the local warehouse refuses what Redshift would."""
     if _GRANT.match(strip_comments(statement)):
         return _TO_ROLE.sub(r"\1 ", statement)
     if not _CREATE_TABLE.match(statement):
         return statement
-    return _PHYSICAL.sub("", statement).rstrip()
+    statement = _PHYSICAL.sub("", statement).rstrip()
+    return _VARCHAR_COLUMN.sub(
+        lambda m: f"{m['head']} check (octet_length({m['name']}) <= {m['n']})", statement
+    )
+
+
+# DATEDIFF/DATEADD with a bare datepart (Redshift's spelling: datediff(day, a, b)).
+_DATEPART_CALL = re.compile(r"\b(datediff|dateadd)(\s*\(\s*)([a-z]+)(\s*,)", re.I)
+
+
+def postgres_dateparts(statement: str) -> str:
+    """``datediff(day, a, b)`` as ``datediff('day', a, b)``: PostgreSQL would read the bare
+    datepart as a column; the functions themselves are local/postgres_compat.py's."""
+    return _DATEPART_CALL.sub(lambda m: f"{m[1]}{m[2]}'{m[3].lower()}'{m[4]}", statement)
 
 
 def quote_identifier(name: str, what: str = "identifier") -> str:

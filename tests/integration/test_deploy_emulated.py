@@ -32,6 +32,7 @@ from moto.redshiftdata.models import (
 from moto.server import ThreadedMotoServer
 
 from rental_analytics import deploy as deploying
+from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.cli import main
 from rental_analytics.warehouse.base import sql_dir
 from rental_analytics.warehouse.migrations import (
@@ -204,6 +205,7 @@ def test_deploy_creates_the_stack_uploads_and_applies_the_warehouse_sql(
     given = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert given["ArtifactsPrefix"] == prefix
     assert given["WheelFileName"] == result.artifacts.wheel.name
+    assert given["GlueRuntimeModules"] == glue_runtime_modules()  # pinned SDK beside the wheel
 
     # The roles, then every migration (each in one transaction with its version row), the
     # views dropped and created in dependency order in one transaction, then the grants: all

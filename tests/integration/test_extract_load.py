@@ -241,7 +241,8 @@ def test_bad_rows_go_to_rejects_with_reasons(spark, env, warehouse):
     )
     by_key = {r[0]: r for r in rejects}
     assert by_key["NULL"][1] == 'IsComplete "id"' and "NULL" in by_key["NULL"][2]
-    assert by_key["2"][1] == 'ColumnLength "title" <= 1024' and "1025" in by_key["2"][2]
+    # 1,025 characters, 2,050 bytes: widths are bytes, as in Redshift's varchar(1024)
+    assert by_key["2"][1] == 'ColumnLength "title" <= 1024' and "2050 bytes" in by_key["2"][2]
     assert by_key["3"][1] == 'IsPrimaryKey "id"' and "superseded" in by_key["3"][2]
     assert json.loads(by_key["2"][3])["title"] == long_title  # the raw row, whole
     # loading the same bad rows again (a re-extraction) does not duplicate rejects

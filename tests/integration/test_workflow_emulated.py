@@ -351,3 +351,54 @@ def test_a_run_date_that_is_not_a_date_fails_before_any_job_and_alerts(workflow,
     assert alert["subject"] == "rental-analytics: ResolveRunDate failed"
     assert alert["message"]["error"] == "InvalidRunDate"
     assert given in alert["message"]["cause"]
+
+
+@pytest.mark.parametrize(
+    ("error", "cause"),
+    [
+        # Glue's own failure: a cause that is not JSON at all.
+        ("Glue.AWSGlueException", "An error occurred (InternalServiceException): not JSON"),
+        # JSON, but Glue's job run, not the branch's failure description.
+        # (A Fail state may not name a States.* error: the ASL reserves them.)
+        ("Glue.JobRunFailed", '{"JobRunState": "FAILED", "ErrorMessage": "boom"}'),
+        # The branch's error name with a cause that does not parse.
+        ("BranchFailed", "{truncated"),
+    ],
+)
+def test_a_parallel_failure_of_any_shape_still_publishes_the_alert(
+    workflow, emulator, error, cause
+):
+    """The real definition, its first Extract branch replaced by a Fail state with the
+    given error and cause: the failure path publishes to SNS and fails the execution."""
+    from rental_analytics.orchestration import ALERT_TOPIC_NAME, JOBS, definition
+
+    workflow.deploy()
+    topic = workflow.sns.create_topic(Name=ALERT_TOPIC_NAME)["TopicArn"]  # the deployed one
+    asl = json.loads(definition({j.substitution: j.name for j in JOBS} | {"AlertTopicArn": topic}))
+    fail = {"Type": "Fail", "Error": error, "Cause": cause}
+    asl["States"]["Extract"]["Branches"] = [
+        {"StartAt": "Boom", "States": {"Boom": fail}},
+        {"StartAt": "Idle", "States": {"Idle": {"Type": "Pass", "End": True}}},
+    ]
+    name = "shape-" + hashlib.md5((error + cause).encode()).hexdigest()[:10]
+    sfn = workflow.sfn
+    arn = sfn.create_state_machine(
+        name=name, definition=json.dumps(asl), roleArn="arn:aws:iam::123456789012:role/x"
+    )["stateMachineArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name=name, input=json.dumps({"run_date": "2026-11-23"})
+    )["executionArn"]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert described["status"] == "FAILED"
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e
+    ]
+    assert "NotifyFailure" in entered and "ExtractBranchFailed" not in entered
+    (alert,) = _alerts(emulator.home, name)
+    assert alert["message"]["failed_state"] == "Extract"
+    assert alert["message"]["error"] == error
+    assert alert["message"]["cause"] == cause

@@ -196,24 +196,34 @@ def test_matches_alternation_is_anchored_as_a_whole(spark):
     assert failing == [3]
 
 
-def test_column_length_counts_characters_and_lets_null_pass(spark):
+def test_column_length_counts_utf8_bytes_and_lets_null_pass(spark):
+    # Redshift's VARCHAR(n) holds n bytes of UTF-8: "Zürich" is 6 characters but 7 bytes,
+    # "東京" 2 characters but 6 bytes, and "🚗" one character but 4 bytes.
     df = spark.createDataFrame(
-        [(1, "x" * 255), (2, "x" * 300), (3, "Zürich"), (4, None), (5, "")],
+        [(1, "x" * 255), (2, "x" * 300), (3, "Zürich"), (4, None), (5, ""), (6, "é" * 128)],
         "id int, title string",
     )
     assert failures_by_id(df, 'ColumnLength "title" <= 255') == {
         1: [],
-        2: [('ColumnLength "title" <= 255', "title has length 300, expected <= 255")],
+        2: [('ColumnLength "title" <= 255', "title has length 300 bytes, expected <= 255")],
         3: [],
         4: [],
         5: [],
+        6: [('ColumnLength "title" <= 255', "title has length 256 bytes, expected <= 255")],
     }
     assert reasons_by_id(df, 'ColumnLength "title" between 1 and 6') == {
-        1: ["title has length 255, expected between 1 and 6"],
-        2: ["title has length 300, expected between 1 and 6"],
-        3: [],
+        1: ["title has length 255 bytes, expected between 1 and 6"],
+        2: ["title has length 300 bytes, expected between 1 and 6"],
+        3: ["title has length 7 bytes, expected between 1 and 6"],
         4: [],
-        5: ["title has length 0, expected between 1 and 6"],
+        5: ["title has length 0 bytes, expected between 1 and 6"],
+        6: ["title has length 256 bytes, expected between 1 and 6"],
+    }
+    wide = spark.createDataFrame([(1, "東京"), (2, "🚗"), (3, "abc")], "id int, title string")
+    assert reasons_by_id(wide, 'ColumnLength "title" <= 3') == {
+        1: ["title has length 6 bytes, expected <= 3"],
+        2: ["title has length 4 bytes, expected <= 3"],
+        3: [],
     }
 
 

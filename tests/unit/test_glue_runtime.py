@@ -140,10 +140,14 @@ def test_an_aws_run_logs_json_and_prints_its_metrics_once(
         ("rental-analytics-extract-apartments", RUN_ID)
     }
     ours = [d["message"] for d in docs if d["logger"].startswith("rental_analytics")]
-    assert len(ours) == 3
+    assert len(ours) == 4
     assert ours[0] == "job rental-analytics-extract-apartments started: run date 2024-05-01 (aws)"
-    assert ours[1].startswith("settings: ") and "rentals.cluster-abc" in ours[1]
-    assert ours[2].startswith("job rental-analytics-extract-apartments succeeded in ")
+    import boto3
+    import botocore
+
+    assert ours[1] == f"AWS SDK: boto3 {boto3.__version__}, botocore {botocore.__version__}"
+    assert ours[2].startswith("settings: ") and "rentals.cluster-abc" in ours[2]
+    assert ours[3].startswith("job rental-analytics-extract-apartments succeeded in ")
     assert PASSWORD not in captured.out + captured.err  # the settings, never the password
 
 
@@ -153,6 +157,47 @@ def test_a_failing_body_fails_the_run(secret_arn, root_logging):
 
     with pytest.raises(RuntimeError, match="refused the merge"):
         run_job(glue_argv(secret_arn), body, needs_spark=False)
+
+
+def test_a_botocore_without_data_api_sessions_fails_the_aws_run_at_start(
+    secret_arn, root_logging, monkeypatch
+):
+    """An older botocore (before 2024-08-30) has no ExecuteStatement SessionKeepAliveSeconds:
+    the job stops before its body, naming what is missing and what to do."""
+    import botocore.session
+
+    real = botocore.session.Session.get_service_model
+
+    def without_sessions(self, name, api_version=None):
+        model = real(self, name, api_version)
+        if name == "redshift-data":
+            members = model.operation_model("ExecuteStatement").input_shape.members
+            members.pop("SessionKeepAliveSeconds", None)
+        return model
+
+    monkeypatch.setattr(botocore.session.Session, "get_service_model", without_sessions)
+    ran = []
+    with pytest.raises(RuntimeError, match="SessionKeepAliveSeconds.*additional-python-modules"):
+        run_job(glue_argv(secret_arn), lambda *a: ran.append(a), needs_spark=False)
+    assert ran == []
+
+
+def test_deploy_ships_pinned_boto3_botocore_and_s3transfer():
+    from rental_analytics.aws.packaging import GLUE_RUNTIME_MODULES, glue_runtime_modules
+
+    assert [m.split("==")[0] for m in GLUE_RUNTIME_MODULES] == ["boto3", "botocore", "s3transfer"]
+    assert all("==" in m for m in GLUE_RUNTIME_MODULES)
+    assert glue_runtime_modules() == ",".join(GLUE_RUNTIME_MODULES)
+    # The pins are what this code is tested with, and they have the Data API sessions.
+    import boto3
+    import botocore
+    import s3transfer
+
+    installed = {"boto3": boto3, "botocore": botocore, "s3transfer": s3transfer}
+    for pin in GLUE_RUNTIME_MODULES:
+        name, version = pin.split("==")
+        assert installed[name].__version__ == version, pin
+    runtime.require_data_api_sessions()
 
 
 def _run_script(script: str, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:

@@ -197,9 +197,18 @@ def test_strings_are_escaped_for_load_data():
 def test_string_longer_than_column_is_rejected():
     convert = column_converter("currency", "string", max_length=8)
     assert convert("EUR") == "EUR"
-    assert convert("€€€€€€€€") == "€€€€€€€€"  # characters, not bytes
-    with pytest.raises(RowRejected, match=r"currency: value too long \(9 > 8 characters\)") as exc:
+    assert convert("€€") == "€€"  # 6 bytes
+    with pytest.raises(RowRejected, match=r"currency: value too long \(9 > 8 bytes") as exc:
         convert("EURO-ZONE")
+    assert exc.value.rule == 'ColumnLength "currency" <= 8'
+
+
+@pytest.mark.parametrize("wide", ["€€€", "éééée", "東京都", "🚗🚗🚗"])
+def test_string_wider_in_bytes_than_column_is_rejected(wide):
+    # Fewer than 8 characters, more than 8 bytes: Redshift's varchar(8) would refuse it.
+    assert len(wide) <= 8 < len(wide.encode())
+    with pytest.raises(RowRejected, match=r"currency: value too long .* bytes") as exc:
+        column_converter("currency", "string", max_length=8)(wide)
     assert exc.value.rule == 'ColumnLength "currency" <= 8'
 
 

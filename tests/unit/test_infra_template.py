@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
+from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.aws.settings import resolve_aws_arguments
 from rental_analytics.jobs.args import resolve_job_args
 from rental_analytics.lake import raw_batch_path
@@ -56,6 +57,7 @@ CONTRACT_DEFAULTS = {
 CONTRACT_REQUIRED = {
     "ArtifactsPrefix",
     "WheelFileName",
+    "GlueRuntimeModules",
     "AuroraSecretArn",
     "AuroraJdbcUrl",
     "AuroraSubnetId",
@@ -84,6 +86,7 @@ REDSHIFT_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rental-anal
 REQUIRED_VALUES = {
     "ArtifactsPrefix": "artifacts/0.1.0-abc1234",
     "WheelFileName": "rental_analytics-0.1.0-py3-none-any.whl",
+    "GlueRuntimeModules": glue_runtime_modules(),
     "AuroraSecretArn": AURORA_SECRET,
     "AuroraJdbcUrl": "jdbc:mysql://rentals.cluster-x.eu-west-1.rds.amazonaws.com:3306/rental_db",
     "AuroraSubnetId": "subnet-0123456789abcdef0",
@@ -331,7 +334,8 @@ def test_the_example_parameters_are_template_parameters():
     example = json.loads(EXAMPLE_PARAMETERS.read_text())
     params = template()["Parameters"]
     assert set(example) <= set(params)
-    assert CONTRACT_REQUIRED - {"ArtifactsPrefix", "WheelFileName"} <= set(example), (
+    computed = {"ArtifactsPrefix", "WheelFileName", "GlueRuntimeModules"}
+    assert CONTRACT_REQUIRED - computed <= set(example), (
         "the example gives every required parameter but those `rentals deploy` computes"
     )
     for name, value in example.items():
@@ -467,7 +471,7 @@ def _contract_arguments(s: Stack, target: dict[str, str]) -> dict[str, str]:
         "--schema_drift": "ignore",
         "--bookings_lookback_days": "30",
         "--additional-python-modules": f"s3://rental-analytics-scripts-{ACCOUNT}-{REGION}/"
-        "artifacts/0.1.0-abc1234/rental_analytics-0.1.0-py3-none-any.whl",
+        "artifacts/0.1.0-abc1234/rental_analytics-0.1.0-py3-none-any.whl," + glue_runtime_modules(),
         "--python-modules-installer-option": "--no-deps",
         "--TempDir": f"s3://rental-analytics-glue-temp-{ACCOUNT}-{REGION}/temporary/",
         "--job-bookmark-option": "job-bookmark-disable",
@@ -881,6 +885,8 @@ def test_the_crawler_updates_schemas_logs_deletions_and_runs_after_each_executio
     assert "Schedule" not in crawler
     (trigger,) = s.of_type("AWS::Glue::Trigger").values()
     assert trigger["Type"] == "EVENT"
+    # An EVENT trigger is created deactivated unless told to start (AWS::Glue::Trigger).
+    assert trigger["StartOnCreation"] is True
     assert trigger["Actions"] == [{"CrawlerName": crawler["Name"]}]
     (rule,) = s.of_type("AWS::Events::Rule").values()
     assert rule["EventPattern"]["source"] == ["aws.states"]
@@ -912,6 +918,8 @@ def test_crawler_role_reads_the_raw_prefix_and_catalogs_the_lake_database_only()
                 assert resources == [lake]
                 prefixes = st["Condition"]["StringLike"]["s3:prefix"]
                 assert all(p.startswith("lake/raw") for p in prefixes), prefixes
+            elif action == "s3:GetBucketLocation":  # crawlers ask the bucket's region first
+                assert resources == [lake]
             elif action.startswith("glue:"):
                 assert set(resources) == catalog, action
             else:
@@ -919,7 +927,42 @@ def test_crawler_role_reads_the_raw_prefix_and_catalogs_the_lake_database_only()
                 assert all(":log-group:/aws-glue/crawlers" in r for r in resources), resources
     assert {"glue:CreateTable", "glue:UpdateTable", "glue:BatchCreatePartition"} <= actions
     assert not [a for a in actions if a.startswith("glue:Delete")], "deletions are only logged"
-    assert {a for a in actions if a.startswith("s3:")} == {"s3:GetObject", "s3:ListBucket"}
+    assert {a for a in actions if a.startswith("s3:")} == {
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:GetBucketLocation",
+    }
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+def test_the_aurora_secret_decrypts_through_secrets_manager_only(target):
+    """A secret under a customer-managed key needs kms:Decrypt; only via Secrets Manager, and
+    only for the Aurora secret (its SecretARN encryption context)."""
+    s = stack(target)
+    (st,) = [st for st in _allowed(s, "GlueJobRole") if "kms:Decrypt" in _listed(st["Action"])]
+    assert _listed(st["Action"]) == ["kms:Decrypt"]
+    assert _listed(st["Resource"]) == [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"]
+    condition = st["Condition"]["StringEquals"]
+    assert condition["kms:ViaService"] == f"secretsmanager.{REGION}.amazonaws.com"
+    assert condition["kms:EncryptionContext:SecretARN"] == AURORA_SECRET
+
+
+def test_describe_vpc_attribute_is_scoped_to_vpcs_as_the_iam_reference_allows():
+    """Unlike the other EC2 Describe* calls, DescribeVpcAttribute takes a vpc resource in the
+    Service Authorization Reference (cfn-lint's copy), so vpc/* is a valid scope."""
+    import cfnlint
+
+    data = json.loads(
+        (Path(cfnlint.__file__).parent / "data/AdditionalSpecs/Policies.json").read_text()
+    )
+    assert data["ec2"]["Actions"]["describevpcattribute"]["Resources"] == ["vpc"]
+    s = stack()
+    (st,) = [
+        st
+        for st in _allowed(s, "GlueJobRole")
+        if "ec2:DescribeVpcAttribute" in _listed(st["Action"])
+    ]
+    assert _listed(st["Resource"]) == [f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*"]
 
 
 # -- size ----------------------------------------------------------------------------------------

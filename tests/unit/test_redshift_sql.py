@@ -176,19 +176,16 @@ def test_first_line_skips_comment_headers_and_shortens():
 
 
 def test_copy_statement_text():
+    # No column list: COPY from Parquet takes none (copy-usage_notes-copy-from-columnar).
     sql = copy_statement("stage_rejects", REJECT_COLUMNS, MANIFEST, ROLE)
     assert sql == (
-        'copy "stage_rejects" ("source_table", "record_key", "rule", "reason", "batch_id",'
-        ' "raw_row", "row_hash", "rejected_at")'
-        f" from '{MANIFEST}'"
-        f" iam_role '{ROLE}'"
-        " format as parquet manifest"
+        f"copy \"stage_rejects\" from '{MANIFEST}' iam_role '{ROLE}' format as parquet manifest"
     )
 
 
 def test_copy_statement_quotes_a_schema_qualified_table():
     sql = copy_statement("raw_data.stg_apartments", ("id", "title"), MANIFEST, ROLE)
-    assert sql.startswith('copy "raw_data"."stg_apartments" ("id", "title") from ')
+    assert sql.startswith('copy "raw_data"."stg_apartments" from ')
 
 
 @pytest.mark.parametrize(

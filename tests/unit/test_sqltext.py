@@ -46,3 +46,20 @@ def test_verb_skips_leading_comments():
 
     assert verb("-- header; with a semicolon\n/* note */\n  MERGE into t using s") == "merge"
     assert verb("-- only a comment") == ""
+
+
+def test_to_postgres_checks_varchar_widths_in_bytes():
+    # Redshift's varchar(n) holds n bytes (AWS docs: r_Character_types); PostgreSQL's n
+    # characters. The check makes the local warehouse refuse what Redshift would.
+    ddl = """create table if not exists raw_data.t (
+    id varchar(64) not null,
+    note character varying(8),
+    hash char(32) not null
+)
+diststyle even"""
+    adapted = to_postgres(ddl)
+    assert "id varchar(64) check (octet_length(id) <= 64) not null" in adapted
+    assert "note character varying(8) check (octet_length(note) <= 8)" in adapted
+    assert "hash char(32) not null" in adapted
+    ctas = "create temp table s as select t.*, cast(null as varchar(9)) as g from t"
+    assert to_postgres(ctas) == ctas

@@ -6,7 +6,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from rental_analytics.quality import parse_ruleset
 from rental_analytics.sources.tables import APARTMENTS, USER_VIEWING
-from rental_analytics.transforms.common import cast_to_spec, row_hash, spark_schema
+from rental_analytics.transforms.common import cast_to_spec, fit_bytes, row_hash, spark_schema
 from rental_analytics.transforms.staging import BatchContext, prepare_batch
 
 CTX = BatchContext("2024-05-01-01", date(2024, 5, 1), datetime(2024, 5, 1, 2, 0))
@@ -54,6 +54,45 @@ def test_every_row_is_accepted_or_rejected_once(spark):
     reasons = {r.record_key: r.reason for r in rejects.collect()}
     assert "superseded" in reasons["1"]
     assert "length 7" in reasons["2"]
+
+
+def test_title_wider_in_bytes_than_characters_is_rejected(spark):
+    # 5 characters, more than 5 bytes of UTF-8: Redshift's varchar(5) would refuse each.
+    titles = {10: "ééééé", 11: "東京", 12: "🚗🚗", 13: "abcde"}
+    raw = spark.createDataFrame(
+        [apt(k, t, datetime(2024, 1, 1)) for k, t in titles.items()], spark_schema(APARTMENTS)
+    )
+    accepted, rejects = prepare_batch(raw, APARTMENTS, RULES, CTX)
+    assert [r.id for r in accepted.collect()] == [13]
+    reasons = {r.record_key: r.reason for r in rejects.collect()}
+    assert reasons == {
+        "10": "title has length 10 bytes, expected <= 5",
+        "11": "title has length 6 bytes, expected <= 5",
+        "12": "title has length 8 bytes, expected <= 5",
+    }
+
+
+def test_fit_bytes_cuts_on_a_character_boundary(spark):
+    df = spark.createDataFrame([("é" * 100,), ("ok",), ("🚗" * 30,)], "t string")
+    rows = [r.t for r in df.select(fit_bytes(F.col("t"), 64).alias("t")).collect()]
+    assert rows[1] == "ok"
+    for row, original in zip(rows[::2], ("é" * 100, "🚗" * 30), strict=True):
+        assert len(row.encode()) <= 64
+        size = len(original.encode())
+        assert row.endswith(f"...[cut: {size} bytes in all]")
+        head = row[: -len(f"...[cut: {size} bytes in all]")]
+        assert head and original.startswith(head) and "\ufffd" not in head
+
+
+def test_reject_texts_fit_their_columns_in_bytes(spark):
+    rules = parse_ruleset('Rules = [ ColumnLength "title" <= 5 ]')
+    huge = "ü" * 40_000  # 80,000 bytes: the raw row alone is wider than varchar(65535)
+    raw = spark.createDataFrame([apt(1, huge, datetime(2024, 1, 1))], spark_schema(APARTMENTS))
+    _, rejects = prepare_batch(raw, APARTMENTS, rules, CTX)
+    (reject,) = rejects.collect()
+    assert len(reject.raw_row.encode()) <= 65535
+    assert reject.raw_row.endswith("bytes in all]")
+    assert len(reject.reason.encode()) <= 4096 and "80000 bytes" in reject.reason
 
 
 def test_row_hash_tells_null_from_empty(spark):

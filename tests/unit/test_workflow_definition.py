@@ -96,7 +96,9 @@ def test_every_failure_is_caught_alerted_and_fails_the_execution():
         describe = STATES[catch["Next"]]
         assert describe["Parameters"]["state"] == name  # the alert names the failed state
     assert ASL["States"]["Extract"]["Catch"][0]["Next"] == "ExtractFailed"
-    for start in ("ExtractFailed", "LoadRawFailed", "CurateFailed"):
+    extract_failed = ASL["States"]["ExtractFailed"]
+    outcomes = [c["Next"] for c in extract_failed["Choices"]] + [extract_failed["Default"]]
+    for start in (*outcomes, "LoadRawFailed", "CurateFailed"):
         assert _path_to_fail(start)[-2:] == ["NotifyFailure", "Failed"]
     notify = ASL["States"]["NotifyFailure"]
     assert notify["Resource"] == "arn:aws:states:::sns:publish"
@@ -143,3 +145,21 @@ def test_fault_spec_parsing():
         parse_faults("loadraw:1")
     with pytest.raises(WorkflowError, match="whole number"):
         parse_faults("curate:x")
+
+
+def test_only_a_branch_failure_that_is_json_is_parsed_before_the_alert():
+    """Glue's own errors (a cause that is not JSON, or JSON that is not the branch's
+    description) reach the alert as they are: States.StringToJson never sees them."""
+    choice = ASL["States"]["ExtractFailed"]
+    assert choice["Type"] == "Choice"
+    parse_rule, raw_rule = choice["Choices"]
+    conditions = {
+        (c["Variable"], k): v for c in parse_rule["And"] for k, v in c.items() if k != "Variable"
+    }
+    assert conditions[("$.failure.Error", "StringEquals")] == "BranchFailed"
+    assert conditions[("$.failure.Cause", "StringMatches")] == '{"*}'
+    assert "StringToJson" in json.dumps(ASL["States"][parse_rule["Next"]])
+    for name in (raw_rule["Next"], choice["Default"]):
+        state = ASL["States"][name]
+        assert "StringToJson" not in json.dumps(state), name
+        assert state["Parameters"]["alert"]["state"] == "Extract"
