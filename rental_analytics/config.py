@@ -28,7 +28,10 @@ _JDBC_URL_PARAMETERS = {
     MARIADB_JDBC_DRIVER: "permitMysqlScheme&useUnicode=true",
     # Connector/J reads jdbc:mysql:// natively and speaks utf8mb4 by default; it would fall
     # back to plain text when TLS fails (sslMode=PREFERRED): Aurora is reached over TLS only.
-    MYSQL_JDBC_DRIVER: "sslMode=REQUIRED",
+    # It ignores the reader's fetchsize and reads a JDBC partition's whole result into memory
+    # unless useCursorFetch=true (then the server keeps a cursor, fetchsize rows per trip).
+    # MariaDB's driver streams with a fetch size alone (tests/integration/test_extract_memory.py).
+    MYSQL_JDBC_DRIVER: "sslMode=REQUIRED&useCursorFetch=true",
 }
 # Columns a source adds beyond its table spec: reported and not extracted, or a failed job.
 SCHEMA_DRIFT_IGNORE, SCHEMA_DRIFT_FAIL = "ignore", "fail"

@@ -11,7 +11,10 @@
 4. Apply redshift/ DDL, merges and views to the workgroup or cluster through the Redshift
    Data API, one file per transaction. Every file is idempotent (``if not exists``, merges
    rebuilt from staging, ``create or replace view``), so deploying twice changes nothing.
-5. Print how to start a run.
+5. Associate the stack's COPY role with the workgroup's namespace or the cluster
+   (``rental_analytics.aws.copy_role``; nothing to do when it is), or stop with the exact
+   AWS CLI command when this identity may not.
+6. Print how to start a run.
 
 Everything goes through boto3 with one optional endpoint URL, which is how the tests run
 it against a local AWS emulator (moto server).
@@ -374,6 +377,25 @@ def apply_warehouse_sql(wh, sql_root: Path, database: str, say: Callable[[str], 
     return len(result.applied)
 
 
+def associate_role(
+    settings: RedshiftSettings, role_arn: str, client: Any, say: Callable[[str], None]
+) -> bool:
+    """The COPY role associated with the namespace or cluster; a DeployError with the exact
+    command when this identity may not associate it."""
+    from rental_analytics.aws.copy_role import CopyRoleError, associate_copy_role, target_name
+
+    try:
+        changed = associate_copy_role(settings, role_arn, client)
+    except CopyRoleError as exc:
+        raise DeployError(str(exc)) from None
+    if changed:
+        say(f"associated the COPY role {role_arn} with {target_name(settings)}")
+        say("  (Redshift applies it within minutes; COPY may refuse the role until then)")
+    else:
+        say(f"the COPY role {role_arn} is associated with {target_name(settings)}")
+    return changed
+
+
 # ------------------------------------------------------------------------------- next step
 
 
@@ -398,6 +420,7 @@ class DeployResult:
     executed: bool = False
     sql_files: int = 0
     outputs: dict[str, str] = field(default_factory=dict)
+    copy_role_associated: bool = False  # whether this deploy associated it
 
 
 _BUSY = ("_IN_PROGRESS",)
@@ -414,11 +437,14 @@ def deploy(
     say: Callable[[str], None] = print,
     open_redshift: Callable[[RedshiftSettings], Any] | None = None,
     sql_root: Path | None = None,
+    redshift_admin: Callable[[RedshiftSettings], Any] | None = None,
 ) -> DeployResult:
     """Deploy (or with ``dry_run`` only show) the stack, the artifacts and the warehouse SQL.
 
     ``open_redshift`` returns a warehouse whose ``run_file(path)`` runs one file in one
     transaction; by default the Redshift Data API warehouse of ``rental_analytics.warehouse``.
+    ``redshift_admin`` returns the client that associates the COPY role: by default boto3's
+    ``redshift-serverless`` client for a workgroup, ``redshift`` for a cluster.
     """
     import boto3
 
@@ -516,6 +542,16 @@ def deploy(
     say(f"applying redshift/ to {target}, database {settings.database}:")
     with open_redshift(settings) as wh:
         result.sql_files = apply_warehouse_sql(wh, sql_root or sql_dir(), settings.database, say)
+
+    if redshift_admin is None:
+
+        def redshift_admin(rs: RedshiftSettings):
+            service = "redshift-serverless" if rs.workgroup else "redshift"
+            return session.client(service, endpoint_url=endpoint_url)
+
+    result.copy_role_associated = associate_role(
+        settings, result.outputs["RedshiftCopyRoleArn"], redshift_admin(settings), say
+    )
     say("start a run with:")
     say("  " + start_command(result.outputs["StateMachineArn"], region))
     return result

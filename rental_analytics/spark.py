@@ -3,7 +3,7 @@ from the Glue runtime; the job code only ever receives a SparkSession."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import SparkSession
 
@@ -24,8 +24,13 @@ def configure_session(session: SparkSession) -> SparkSession:
 
 
 def local_session(
-    app_name: str, master: str = "local[2]", jars: Sequence[str] = ()
+    app_name: str,
+    master: str = "local[2]",
+    jars: Sequence[str] = (),
+    conf: Mapping[str, str] | None = None,
 ) -> SparkSession:
+    """A local session; ``conf`` adds to or overrides its settings (JVM settings such as
+    ``spark.driver.memory`` apply only when this call starts the JVM)."""
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
@@ -40,6 +45,8 @@ def local_session(
     )
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return configure_session(session)

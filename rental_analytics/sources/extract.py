@@ -213,6 +213,8 @@ class JdbcReader:
             .option("driver", s.source_jdbc_driver)
             .option("user", s.source.user)
             .option("password", s.source.password)
+            # Rows per round trip: what a partition holds in memory at once, with MySQL
+            # Connector/J only with useCursorFetch=true in the URL (config.py).
             .option("fetchsize", "10000")
         )
 

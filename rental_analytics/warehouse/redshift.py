@@ -67,6 +67,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from rental_analytics.aws.copy_role import copy_role_refused, refuses_copy_role
 from rental_analytics.config import ConfigError, RedshiftSettings
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 from rental_analytics.warehouse.sqltext import quote_identifier, strip_comments
@@ -442,6 +443,7 @@ class RedshiftWarehouse(Warehouse):
             validate_role_arn(settings.copy_role_arn) if settings.copy_role_arn else ""
         )
         self._region = settings.region
+        self._settings = settings
         self._client = client if client is not None else data_api_client(settings.region)
         _require_sessions(self._client)
         self._s3 = s3_client
@@ -529,7 +531,18 @@ class RedshiftWarehouse(Warehouse):
         except (ClientError, BotoCoreError) as exc:
             raise WarehouseError(f"writing COPY manifest {manifest}: {exc}") from exc
         with self.transaction():  # the count is per session: same session as the COPY
-            self.execute(statement)
+            try:
+                self.execute(statement)
+            except WarehouseError as exc:
+                # An unassociated role is a deployment step left undone, not a data problem:
+                # say which role and how to associate it (nothing was loaded: rolled back).
+                if not refuses_copy_role(str(exc)):
+                    raise
+                raise WarehouseError(
+                    f"COPY into {table}: "
+                    + copy_role_refused(self._settings, self._copy_role_arn)
+                    + f"\nRedshift said: {exc}"
+                ) from exc
             _, rows = self.query("select pg_last_copy_count()")
         return int(rows[0][0])
 

@@ -10,7 +10,9 @@ does too): ``_outputs_after_change_sets`` rebuilds them, as moto's own update pa
 SQL: a statement stays STARTED and no session is returned. ``_finish_statements`` below
 plays the database for this test only: each statement finishes at once, and the session a
 statement opens (SessionKeepAliveSeconds) is echoed back, so the warehouse's transactions
-run their real call sequence, which the test then reads back from moto.
+run their real call sequence, which the test then reads back from moto. moto has no
+Redshift Serverless: the ``namespace`` fixture answers deploy's COPY role association with
+botocore's Stubber and keeps the roles it is given.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import uuid
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from click.testing import CliRunner
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.redshiftdata import responses as redshiftdata_responses
@@ -130,6 +133,46 @@ def endpoint(monkeypatch, sessions, _outputs_after_change_sets):
 
 
 @pytest.fixture
+def namespace():
+    """The workgroup's namespace as deploy sees it: its roles, and the updates it received."""
+    state: dict[str, list] = {"roles": [], "updates": []}
+
+    def admin(settings):
+        client = boto3.client(
+            "redshift-serverless",
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        stub = Stubber(client)
+        stub.add_response(
+            "get_workgroup",
+            {"workgroup": {"workgroupName": settings.workgroup, "namespaceName": "rentals-ns"}},
+            {"workgroupName": settings.workgroup},
+        )
+        listed = [f"IamRole(applyStatus=in-sync, iamRoleArn={r})" for r in state["roles"]]
+        stub.add_response(
+            "get_namespace",
+            {"namespace": {"namespaceName": "rentals-ns", "iamRoles": listed}},
+            {"namespaceName": "rentals-ns"},
+        )
+        stub.add_response("update_namespace", {"namespace": {"namespaceName": "rentals-ns"}})
+
+        def updated(params, **_):
+            state["updates"].append(dict(params))
+            state["roles"] = list(params["iamRoles"])
+
+        client.meta.events.register(
+            "provide-client-params.redshift-serverless.UpdateNamespace", updated
+        )
+        stub.activate()
+        return client
+
+    state["admin"] = admin
+    return state
+
+
+@pytest.fixture
 def parameters_file(tmp_path):
     path = tmp_path / "parameters.json"
     path.write_text(json.dumps(PARAMETERS))
@@ -140,7 +183,9 @@ def _client(service: str, url: str):
     return boto3.client(service, region_name=REGION, endpoint_url=url)
 
 
-def _deploy(url, parameters_file, tmp_path, *, dry_run: bool) -> tuple[deploying.DeployResult, str]:
+def _deploy(
+    url, parameters_file, tmp_path, *, dry_run: bool, namespace=None
+) -> tuple[deploying.DeployResult, str]:
     lines: list[str] = []
     result = deploying.deploy(
         stack_name=STACK,
@@ -150,6 +195,7 @@ def _deploy(url, parameters_file, tmp_path, *, dry_run: bool) -> tuple[deploying
         dry_run=dry_run,
         endpoint_url=url,
         say=lines.append,
+        redshift_admin=namespace["admin"] if namespace else None,
     )
     return result, "\n".join(lines)
 
@@ -181,9 +227,9 @@ def test_dry_run_shows_the_uploads_and_the_change_set_and_leaves_nothing(
 
 
 def test_deploy_creates_the_stack_uploads_and_applies_the_warehouse_sql(
-    endpoint, parameters_file, tmp_path, sessions
+    endpoint, parameters_file, tmp_path, sessions, namespace
 ):
-    result, out = _deploy(endpoint, parameters_file, tmp_path, dry_run=False)
+    result, out = _deploy(endpoint, parameters_file, tmp_path, dry_run=False, namespace=namespace)
     assert result.executed and result.uploaded
     cfn, s3 = _client("cloudformation", endpoint), _client("s3", endpoint)
     assert deploying.stack_status(cfn, STACK) == "CREATE_COMPLETE"
@@ -246,17 +292,29 @@ def test_deploy_creates_the_stack_uploads_and_applies_the_warehouse_sql(
     assert len({sessions[s.id] for s in sent}) == 1
     assert result.sql_files == len(migrations) >= 2
     assert not any("merge into" in s.query_string for s in sent)  # merges are the job's
+
+    # The COPY role is associated with the workgroup's namespace (its only role, so also
+    # the default UpdateNamespace must be given with the roles).
+    role = outputs["RedshiftCopyRoleArn"]
+    assert namespace["updates"] == [
+        {"namespaceName": "rentals-ns", "iamRoles": [role], "defaultIamRoleArn": role}
+    ]
+    assert result.copy_role_associated and f"associated the COPY role {role}" in out
     assert "start a run with:" in out and outputs["StateMachineArn"] in out
     assert "aws stepfunctions start-execution" in out
 
 
-def test_a_second_deploy_of_the_same_code_changes_nothing(endpoint, parameters_file, tmp_path):
-    first, _ = _deploy(endpoint, parameters_file, tmp_path, dry_run=False)
-    second, out = _deploy(endpoint, parameters_file, tmp_path, dry_run=False)
+def test_a_second_deploy_of_the_same_code_changes_nothing(
+    endpoint, parameters_file, tmp_path, namespace
+):
+    first, _ = _deploy(endpoint, parameters_file, tmp_path, dry_run=False, namespace=namespace)
+    second, out = _deploy(endpoint, parameters_file, tmp_path, dry_run=False, namespace=namespace)
     assert second.artifacts.prefix == first.artifacts.prefix
     assert second.change_set.change_type == "UPDATE"
     assert second.change_set.empty and not second.executed, out
     assert "no changes" in out
+    assert len(namespace["updates"]) == 1 and not second.copy_role_associated
+    assert "is associated with the namespace of Redshift Serverless workgroup" in out
 
 
 def test_parameters_are_checked_before_anything_is_built(endpoint, tmp_path):

@@ -135,7 +135,11 @@ def test_the_exact_glue_argument_list_makes_aws_settings(secret_arn):
     assert s.source == DatabaseSettings(SECRET["host"], 3306, "rentals_etl", PASSWORD, "rental_db")
     assert s.source_jdbc_driver == MYSQL_JDBC_DRIVER == "com.mysql.cj.jdbc.Driver"
     assert s.source_jdbc_jars == ()
-    assert s.source_jdbc_url == f"jdbc:mysql://{SECRET['host']}:3306/rental_db?sslMode=REQUIRED"
+    # TLS only, and a server-side cursor so Connector/J honours the reader's fetchsize
+    # instead of reading each JDBC partition whole into memory.
+    assert s.source_jdbc_url == (
+        f"jdbc:mysql://{SECRET['host']}:3306/rental_db?sslMode=REQUIRED&useCursorFetch=true"
+    )
     assert (s.schema_drift, s.bookings_lookback_days, s.spark_master) == ("fail", 45, "")
     r = s.redshift
     assert (r.database, r.workgroup, r.cluster_id, r.secret_arn) == (

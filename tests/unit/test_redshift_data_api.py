@@ -548,6 +548,33 @@ def test_copy_parquet_refuses_a_corrupt_parquet_file(api, s3):
         warehouse.copy_parquet("stage_rejects", REJECT_COLUMNS, f"s3://{BUCKET}/{PREFIX}/rejects")
 
 
+def test_copy_refused_for_an_unassociated_role_says_which_role_and_what_to_run(api, s3):
+    spark_output(s3, f"{PREFIX}/rejects", REJECT_COLUMNS, parts=1)
+    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+    api.ok()  # begin
+    api.fails(f"ERROR: Not authorized to get credentials of role {ROLE}")
+    api.ok()  # rollback
+    with pytest.raises(WarehouseError) as raised:
+        warehouse.copy_parquet("stage_rejects", REJECT_COLUMNS, f"s3://{BUCKET}/{PREFIX}/rejects")
+    message = str(raised.value)
+    assert message.startswith(f"COPY into stage_rejects: Redshift may not use the COPY role {ROLE}")
+    assert "Redshift Serverless workgroup rental-analytics" in message
+    assert "rentals deploy" in message and "aws redshift-serverless update-namespace" in message
+    assert "Redshift said:" in message and "Not authorized to get credentials" in message
+    assert api.sql()[-1] == "rollback"
+
+
+def test_other_copy_failures_keep_their_own_message(api, s3):
+    spark_output(s3, f"{PREFIX}/rejects", REJECT_COLUMNS, parts=1)
+    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+    api.ok()  # begin
+    api.fails("ERROR: Spectrum Scan Error")
+    api.ok()  # rollback
+    with pytest.raises(WarehouseError, match="Spectrum Scan Error") as raised:
+        warehouse.copy_parquet("stage_rejects", REJECT_COLUMNS, f"s3://{BUCKET}/{PREFIX}/rejects")
+    assert "COPY role" not in str(raised.value)
+
+
 def test_copy_parquet_needs_a_copy_role(api, s3):
     settings = RedshiftSettings(database="dev", copy_role_arn="", workgroup="rental-analytics")
     warehouse = RedshiftWarehouse(settings, client=api.client, s3_client=s3)
