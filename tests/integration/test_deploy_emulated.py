@@ -123,6 +123,8 @@ def endpoint(monkeypatch, sessions, _outputs_after_change_sets):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # moto's backends are per process: statements other tests sent in-process go first.
+    redshiftdata_backends[DEFAULT_ACCOUNT_ID][REGION].statements.clear()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

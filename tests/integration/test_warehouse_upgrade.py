@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from rental_analytics.jobs.curate import run_curate
+from rental_analytics.local import postgres_compat
 from rental_analytics.warehouse.base import sql_dir
 from rental_analytics.warehouse.migrations import (
     VersionMismatch,
@@ -38,7 +39,8 @@ CHANGED_VIEW = "vw_rental_business_summary"
 
 @pytest.fixture
 def fresh_warehouse(settings):
-    """An empty database of its own on the test PostgreSQL, as its admin."""
+    """An empty database of its own on the test PostgreSQL, as its admin, with Redshift's
+    DATEDIFF/DATEADD as the local stack gives every warehouse database."""
     admin = settings.warehouse
     name = f"upgrade_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(
@@ -46,6 +48,7 @@ def fresh_warehouse(settings):
         dbname=admin.database, autocommit=True,
     ) as conn:  # fmt: skip
         conn.execute(f'create database "{name}"')
+        postgres_compat.install(replace(admin, database=name))
         wh = PostgresWarehouse(replace(admin, database=name))
         try:
             yield wh
