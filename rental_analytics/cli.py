@@ -321,19 +321,80 @@ def _format_value(value) -> str:
     return str(value)
 
 
+_TARGET = click.option(
+    "--target",
+    type=click.Choice(["local", "redshift"]),
+    default="local",
+    show_default=True,
+    help="the local warehouse, or the deployed Redshift as the analyst (IAM)",
+)
+_STACK = click.option(
+    "--stack-name", default="rental-analytics", show_default=True, help="with --target redshift"
+)
+_PARAMETERS = click.option(
+    "--parameters",
+    "parameters_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="with --target redshift: settings from this file (infra/parameters.example.json)"
+    " instead of the deployed stack",
+)
+
+
+def _analyst_connection(target: str, stack_name: str, parameters_file: Path | None):
+    """The connection `rentals sql` and `rentals report` read through: the one place to
+    choose the identity. Locally this is the warehouse login of _connect() (to become the
+    analyst login, SPEC section 8); with --target redshift the deployed Redshift through
+    redshift_connector and IAM, as the analyst."""
+    if target == "local":
+        return _connect()
+    import boto3
+
+    from rental_analytics.warehouse.analyst import (
+        AnalystSetupError,
+        AnalystWarehouse,
+        settings_from_parameters,
+        settings_from_stack,
+    )
+
+    session = boto3.session.Session()
+    try:
+        if parameters_file is not None:
+            settings = settings_from_parameters(parameters_file, session.region_name or "")
+        else:
+            settings = settings_from_stack(session, stack_name)
+        settings.connect_kwargs()  # a missing setting is said before anything is attempted
+    except AnalystSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    return AnalystWarehouse(settings)
+
+
+def _open(connection):
+    from rental_analytics.warehouse.analyst import AnalystSetupError
+
+    try:
+        return connection.__enter__()
+    except AnalystSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
-def sql(query: str, fmt: str) -> None:
-    """Query the local warehouse. With --format csv, stdout holds only header and rows."""
-    from rental_analytics.warehouse import WarehouseError, connect
+@_TARGET
+@_STACK
+@_PARAMETERS
+def sql(query: str, fmt: str, target: str, stack_name: str, parameters_file: Path | None) -> None:
+    """Query the warehouse. With --format csv, stdout holds only header and rows."""
+    from rental_analytics.warehouse import WarehouseError
 
-    _ensure_up()
-    with connect(_settings()) as wh:
-        try:
-            columns, rows = wh.query(query)
-        except WarehouseError as exc:
-            raise click.ClickException(str(exc)) from None
+    connection = _analyst_connection(target, stack_name, parameters_file)
+    wh = _open(connection)
+    try:
+        columns, rows = wh.query(query)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        connection.__exit__(None, None, None)
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -352,18 +413,45 @@ def sql(query: str, fmt: str) -> None:
 @main.command()
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=5, show_default=True, help="rows per KPI in the terminal")
-def report(html_path: Path | None, limit: int) -> None:
-    """KPI report in the terminal, or a self-contained HTML page with charts."""
-    from rental_analytics.report import collect_kpis, render_html
+@_TARGET
+@_STACK
+@_PARAMETERS
+def report(
+    html_path: Path | None,
+    limit: int,
+    target: str,
+    stack_name: str,
+    parameters_file: Path | None,
+) -> None:
+    """KPI report: freshness, headline figures and tables in the terminal, or (--html) one
+    self-contained page with a chart per KPI view."""
+    from rental_analytics.report import build_report
+    from rental_analytics.runs import RunLedger, runs_root_of
+    from rental_analytics.warehouse import WarehouseError
 
-    with _connect() as wh:
-        kpis = collect_kpis(wh)
+    ledger = RunLedger(runs_root_of(_home())) if target == "local" else None
+    connection = _analyst_connection(target, stack_name, parameters_file)
+    wh = _open(connection)
+    try:
+        data = build_report(wh, ledger)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        connection.__exit__(None, None, None)
     if html_path:
-        html_path.write_text(render_html(kpis))
+        from rental_analytics.report_html import render_html
+
+        html_path.write_text(render_html(data), encoding="utf-8")
         err.print(f"report written to {html_path}")
         return
-    for kpi in kpis:
-        table = Table(title=f"{kpi.view} ({len(kpi.rows):,} rows)", title_justify="left")
+    out.print(data.freshness.line(), markup=False, highlight=False)
+    for domain, figures in data.headlines.items():
+        shown = "  ".join(f"{h.label}: {h.shown}" for h in figures) or "no data yet"
+        out.print(f"[bold]{domain}[/bold]  {shown}", highlight=False)
+    for kpi in data.kpis:
+        table = Table(
+            title=f"presentation.{kpi.view} ({len(kpi.rows):,} rows)", title_justify="left"
+        )
         for c in kpi.columns:
             table.add_column(c)
         for row in kpi.preview(limit):
