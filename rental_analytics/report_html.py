@@ -128,7 +128,7 @@ def _avg_price(kpi: Kpi) -> go.Figure:
         )
 
     fig = _per_currency(kpi, draw, "average price")
-    fig.update_xaxes(title_text="week (listing created)")
+    fig.update_xaxes(title_text="week (listing created)", row=len(fig.data), col=1)
     return fig
 
 
@@ -152,7 +152,7 @@ def _top_listings(kpi: Kpi) -> go.Figure:
 
     fig = _per_currency(Kpi(kpi.view, kpi.columns, [tuple(r.values()) for r in latest]), draw,
                         "listing")  # fmt: skip
-    fig.update_xaxes(title_text="revenue (in the panel's currency)")
+    fig.update_xaxes(title_text="revenue (in the panel's currency)", row=len(fig.data), col=1)
     fig.update_yaxes(type="category")
     fig.update_layout(title_text=f"week of {week}")
     return fig
