@@ -328,6 +328,68 @@ def _format_value(value) -> str:
     return str(value)
 
 
+_TARGET = click.option(
+    "--target",
+    type=click.Choice(["local", "redshift"]),
+    default="local",
+    show_default=True,
+    help="the local warehouse, or the deployed Redshift as the analyst (IAM)",
+)
+_STACK = click.option(
+    "--stack-name", default="rental-analytics", show_default=True, help="with --target redshift"
+)
+_PARAMETERS = click.option(
+    "--parameters",
+    "parameters_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="with --target redshift: settings from this file (infra/parameters.example.json)"
+    " instead of the deployed stack",
+)
+
+
+def _warehouse_connection(
+    target: str, stack_name: str, parameters_file: Path | None, identity: str
+):
+    """The connection `rentals sql` and `rentals report` read through: the one place to
+    choose the identity (SPEC 8). Locally the home's login of ``identity``; with --target
+    redshift the deployed Redshift through redshift_connector and IAM, always as the analyst
+    (the owner and the job are for deploy and the Glue jobs)."""
+    if target == "local":
+        return _connect(identity)
+    if identity not in (ADMIN, "analyst"):
+        raise click.UsageError(
+            f"--as {identity} is local only: --target redshift reads as the analyst"
+        )
+    import boto3
+
+    from rental_analytics.warehouse.analyst import (
+        AnalystSetupError,
+        AnalystWarehouse,
+        settings_from_parameters,
+        settings_from_stack,
+    )
+
+    session = boto3.session.Session()
+    try:
+        if parameters_file is not None:
+            settings = settings_from_parameters(parameters_file, session.region_name or "")
+        else:
+            settings = settings_from_stack(session, stack_name)
+        settings.connect_kwargs()  # a missing setting is said before anything is attempted
+    except AnalystSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+    return AnalystWarehouse(settings)
+
+
+def _open(connection):
+    from rental_analytics.warehouse.analyst import AnalystSetupError
+
+    try:
+        return connection.__enter__()
+    except AnalystSetupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command()
 @click.argument("query")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table")
@@ -337,18 +399,31 @@ def _format_value(value) -> str:
     type=click.Choice([ADMIN, *WAREHOUSE_IDENTITIES]),
     default=ADMIN,
     show_default=True,
-    help="the warehouse login: admin reads everything; analyst reads presentation only",
+    help="the local warehouse login: admin reads everything; analyst reads presentation only"
+    " (--target redshift is always the analyst)",
 )
-def sql(query: str, fmt: str, identity: str) -> None:
-    """Query the local warehouse. With --format csv, stdout holds only header and rows."""
-    from rental_analytics.warehouse import WarehouseError, connect
+@_TARGET
+@_STACK
+@_PARAMETERS
+def sql(
+    query: str,
+    fmt: str,
+    identity: str,
+    target: str,
+    stack_name: str,
+    parameters_file: Path | None,
+) -> None:
+    """Query the warehouse. With --format csv, stdout holds only header and rows."""
+    from rental_analytics.warehouse import WarehouseError
 
-    _ensure_up()
-    with connect(_settings(identity)) as wh:
-        try:
-            columns, rows = wh.query(query)
-        except WarehouseError as exc:
-            raise click.ClickException(str(exc)) from None
+    connection = _warehouse_connection(target, stack_name, parameters_file, identity)
+    wh = _open(connection)
+    try:
+        columns, rows = wh.query(query)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        connection.__exit__(None, None, None)
     if fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
@@ -367,19 +442,46 @@ def sql(query: str, fmt: str, identity: str) -> None:
 @main.command()
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--limit", default=5, show_default=True, help="rows per KPI in the terminal")
-def report(html_path: Path | None, limit: int) -> None:
-    """KPI report in the terminal, or a self-contained HTML page with charts; read as the
-    analyst, who sees the presentation views and nothing else."""
-    from rental_analytics.report import collect_kpis, render_html
+@_TARGET
+@_STACK
+@_PARAMETERS
+def report(
+    html_path: Path | None,
+    limit: int,
+    target: str,
+    stack_name: str,
+    parameters_file: Path | None,
+) -> None:
+    """KPI report: freshness, headline figures and tables in the terminal, or (--html) one
+    self-contained page with a chart per KPI view; read as the analyst, who sees the
+    presentation views and nothing else."""
+    from rental_analytics.report import build_report
+    from rental_analytics.runs import RunLedger, runs_root_of
+    from rental_analytics.warehouse import WarehouseError
 
-    with _connect("analyst") as wh:
-        kpis = collect_kpis(wh)
+    ledger = RunLedger(runs_root_of(_home())) if target == "local" else None
+    connection = _warehouse_connection(target, stack_name, parameters_file, "analyst")
+    wh = _open(connection)
+    try:
+        data = build_report(wh, ledger)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        connection.__exit__(None, None, None)
     if html_path:
-        html_path.write_text(render_html(kpis))
+        from rental_analytics.report_html import render_html
+
+        html_path.write_text(render_html(data), encoding="utf-8")
         err.print(f"report written to {html_path}")
         return
-    for kpi in kpis:
-        table = Table(title=f"{kpi.view} ({len(kpi.rows):,} rows)", title_justify="left")
+    out.print(data.freshness.line(), markup=False, highlight=False)
+    for domain, figures in data.headlines.items():
+        shown = "  ".join(f"{h.label}: {h.shown}" for h in figures) or "no data yet"
+        out.print(f"[bold]{domain}[/bold]  {shown}", highlight=False)
+    for kpi in data.kpis:
+        table = Table(
+            title=f"presentation.{kpi.view} ({len(kpi.rows):,} rows)", title_justify="left"
+        )
         for c in kpi.columns:
             table.add_column(c)
         for row in kpi.preview(limit):

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_pkgs=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"; }
-for pkg in mariadb-server libmariadb-java libpostgresql-jdbc-java; do
+# chromium and its fonts: the report's browser check (tests/support/browser.py).
+for pkg in mariadb-server libmariadb-java libpostgresql-jdbc-java chromium fonts-liberation; do
   have "$pkg" || need_pkgs+=("$pkg")
 done
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
@@ -28,7 +29,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c 'import rental_analytics, pyspark, pytest, sqlfluff, moto' 2>/dev/null \
+if ! .venv/bin/python -c 'import rental_analytics, pyspark, pytest, sqlfluff, moto, plotly, redshift_connector, playwright' 2>/dev/null \
    || [ pyproject.toml -nt .venv/.installed ]; then
   echo "bootstrap: installing the project into .venv"
   .venv/bin/pip install -q --upgrade pip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 from rental_analytics.report import KPI_VIEWS
 
@@ -51,12 +52,19 @@ def test_report_html_is_self_contained(stack_home, warehouse, tmp_path):
     page = tmp_path / "kpis.html"
     rentals(stack_home, "report", "--html", str(page))
     text = page.read_text()
-    assert "presentation.vw_occupancy_rate_monthly" in text
+    assert "<code>presentation.vw_occupancy_rate_monthly</code>" in text
     # A chart per KPI with rows: the seven apartments views fed above and the rental summary
     # (always one row); the five other vehicle views are empty and say so.
     assert len(KPI_VIEWS) == 13
-    assert text.count("<svg") == 8 and text.count("<p>no rows</p>") == 5
-    assert "http://" not in text and "https://" not in text
+    assert text.count('class="plotly-graph-div"') == 8 and text.count("no rows yet") == 5
+    refs = []
+
+    class Refs(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            refs.extend(v for k, v in attrs if k in ("src", "href"))
+
+    Refs().feed(text)
+    assert refs == []
 
 
 def test_bookmarks_commands(stack_home, tmp_path):

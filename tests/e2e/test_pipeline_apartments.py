@@ -1,6 +1,8 @@
 """The apartments pipeline end to end through the `rentals` command on the real local stack:
 generate, run, compare every view with KPIs computed independently from the source rows,
 import changes, run again, and check that a run with no change leaves every table identical.
+The generated data has both domains, so the warehouse it leaves is also where the HTML
+report is opened in headless Chromium.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from decimal import Decimal
 import pymysql
 
 from rental_analytics.local import source_db
+from rental_analytics.report import KPI_VIEWS
 from tests.e2e import _cli, kpi_reference
 from tests.e2e._cli import normalized, rentals, view_rows
+from tests.support.browser import check_page
 
 VIEWS = tuple(kpi_reference.all_kpis([], [], []))
 TABLES = (
@@ -61,7 +65,32 @@ def write_csv(path, header, rows):
         w.writerows(rows)
 
 
-def test_generate_run_change_rerun(fresh_home, settings, warehouse, tmp_path):
+def assert_report_page_in_browser(home, wh, tmp_path, capsys) -> None:
+    """`rentals report --html` opened in headless Chromium: it loads with no console error
+    and nothing from elsewhere, every view has a chart with drawn marks and both axes, no
+    axis carries two currencies, and the headline revenue is the summary view's."""
+    page, screenshot = tmp_path / "kpis.html", tmp_path / "report.png"
+    rentals(home, "report", "--html", str(page))
+    found = check_page(page, screenshot)
+    with capsys.disabled():  # named in the test log even when the test passes
+        print(f"\nreport screenshot: {screenshot}")
+
+    assert found.console_errors == []
+    assert found.outside_requests == [] and found.external_refs == []
+    assert [c["view"] for c in found.charts] == list(KPI_VIEWS)
+    for c in found.charts:
+        assert c["marks"] > 0, f"{c['view']}: no marks drawn"
+        assert c["xticks"] > 0 and c["yticks"] > 0, f"{c['view']}: an axis is missing"
+        assert c["xtitles"] or c["ytitles"], f"{c['view']}: no axis says what it measures"
+        for axis, currencies in c["axes"].items():
+            assert len(set(currencies) - {None}) <= 1, f"{c['view']} {axis}: {currencies}"
+    _, summary = wh.query("select revenue from presentation.vw_rental_business_summary")
+    assert summary[0][0] > 0
+    assert Decimal(found.headlines["revenue"]) == summary[0][0]
+    assert screenshot.stat().st_size > 0
+
+
+def test_generate_run_change_rerun(fresh_home, settings, warehouse, tmp_path, capsys):
     home = fresh_home
     rentals(home, "source", "generate", "--scale", "0.004", "--seed", "7")
     run = rentals(home, "run", "--run-date", "2025-03-31")
@@ -132,3 +161,5 @@ def test_generate_run_change_rerun(fresh_home, settings, warehouse, tmp_path):
     after_change = snapshot(warehouse)
     rentals(home, "run", "--run-date", "2025-04-01")
     assert snapshot(warehouse) == after_change
+
+    assert_report_page_in_browser(home, warehouse, tmp_path, capsys)
