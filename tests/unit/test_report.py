@@ -13,8 +13,10 @@ from rental_analytics.report import (
     Report,
     headlines,
     kpi_definitions,
+    last_successful_run,
 )
 from rental_analytics.report_html import CHARTS, chart, render_html
+from rental_analytics.runs import Attempt, RunRecord, StepRecord
 
 D = Decimal
 W1, W2 = date(2025, 3, 3), date(2025, 3, 10)
@@ -152,3 +154,41 @@ def test_an_empty_view_says_so_instead_of_a_chart():
     assert chart(empty) is None
     page = render_html(Report(Freshness(), headlines([empty]), [empty]))
     assert "no rows yet" in page and "no successful run" in page
+
+
+class _Ledger:
+    def __init__(self, *records):
+        self.records = list(records)
+
+    def recent(self, limit=10):
+        return self.records[:limit]
+
+
+def test_freshness_is_the_last_successful_run_with_its_curated_row_counts():
+    """The analyst reads presentation only: the row counts come from the run's curate
+    metrics (its last attempt), not from counting the curated tables."""
+    curate = StepRecord(
+        "Curate",
+        attempts=[
+            Attempt(1, metrics={"merges": [{"target": "fact_rentals", "rows_total": 1}]}),
+            Attempt(
+                2,
+                metrics={
+                    "merges": [
+                        {"target": "fact_rentals", "rows_total": 42},
+                        {"target": "dim_listings", "rows_total": 7},
+                    ]
+                },
+            ),
+        ],
+    )
+    failed = RunRecord("2025-03-11_x", "2025-03-11", status="FAILED")
+    ok = RunRecord("2025-03-10_y", "2025-03-10", "SUCCEEDED", ended_at="2025-03-10T02:09:00Z",
+                   steps=[StepRecord("Extract"), curate])  # fmt: skip
+    fresh = last_successful_run(_Ledger(failed, ok))
+    assert (fresh.run_id, fresh.row_counts) == (
+        "2025-03-10_y",
+        {"dim_listings": 7, "fact_rentals": 42},
+    )
+    assert "curated rows: dim_listings 7, fact_rentals 42" in fresh.line()
+    assert last_successful_run(_Ledger(failed)).line().startswith("no successful run")
