@@ -16,7 +16,8 @@ import sys
 def extract(args, settings, spark):
     from rental_analytics.config import ConfigError
     from rental_analytics.sources.extract import JdbcReader, extract_domain
-    from rental_analytics.sources.landing import LandingReader, landing_for
+    from rental_analytics.sources.landing import LandingReader
+    from rental_analytics.storage import landing_for
 
     if not args.domain:
         raise ConfigError("--domain is required: apartments or vehicle_rentals")

@@ -6,9 +6,6 @@ staged/<domain>/<table>/batch_id=<B>/{accepted,rejects}/  rows after quality rul
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 
 def raw_batch_path(lake_root: str, domain: str, table: str, run_date: str, batch_id: str) -> str:
     return f"{lake_root.rstrip('/')}/raw/{domain}/{table}/run_date={run_date}/batch_id={batch_id}"
@@ -16,14 +13,3 @@ def raw_batch_path(lake_root: str, domain: str, table: str, run_date: str, batch
 
 def staged_batch_path(lake_root: str, domain: str, table: str, batch_id: str, part: str) -> str:
     return f"{lake_root.rstrip('/')}/staged/{domain}/{table}/batch_id={batch_id}/{part}"
-
-
-def remove_tree(path: str) -> None:
-    """Remove the output of an earlier, uncommitted attempt at the same path: a folder
-    locally, the objects below an s3:// prefix in AWS. Nothing there is not an error."""
-    if path.startswith("s3://"):
-        from rental_analytics.aws.storage import remove_prefix
-
-        remove_prefix(path)
-        return
-    shutil.rmtree(Path(path), ignore_errors=True)

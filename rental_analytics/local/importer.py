@@ -47,8 +47,9 @@ from rental_analytics.quality.rule_names import (
 )
 from rental_analytics.sources import headers
 from rental_analytics.sources.headers import HeaderMatch
-from rental_analytics.sources.landing import LandingError, LocalLanding, land_files
+from rental_analytics.sources.landing import LandingError, land_files
 from rental_analytics.sources.tables import VEHICLE_RENTALS_TABLES, TableSpec, get_table
+from rental_analytics.storage import LocalLanding
 
 # Import order: the tables have no foreign keys (references may dangle, as in the lab
 # data), so any order works; parents first keeps a partial failure easy to read.

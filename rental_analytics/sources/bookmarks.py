@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+
+from rental_analytics.storage import LocalStateDocument, StateDocument, state_document
 
 STATE_VERSION = 1
 
@@ -92,60 +92,6 @@ class DomainState:
                 for b in doc.get("batches", [])
             ],
         )
-
-
-class StateDocument(Protocol):
-    """Where one state document lives: read whole, replaced whole and atomically (a reader
-    sees the old document or the new one, never a part), and read back as written."""
-
-    def read_text(self) -> str | None:
-        """The document's text, or None when there is none yet."""
-
-    def replace(self, text: str) -> None: ...
-
-
-class LocalStateDocument:
-    """A state document as a file: the write goes to a temporary file that is fsynced and
-    renamed, so a killed run leaves the old state whole."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-    def read_text(self) -> str | None:
-        return self.path.read_text() if self.path.exists() else None
-
-    def replace(self, text: str) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.stem}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-
-def state_document(root: str | Path, name: str) -> StateDocument:
-    """The document ``<name>.json`` under ``root``: the one place that tells a folder from
-    an S3 prefix (``--state_root s3://...`` in AWS, whose PutObject is atomic)."""
-    if str(root).startswith("s3://"):
-        from rental_analytics.aws.storage import S3StateDocument
-
-        return S3StateDocument(f"{str(root).rstrip('/')}/{name}.json")
-    return LocalStateDocument(Path(root) / f"{name}.json")
 
 
 class BookmarkStore:

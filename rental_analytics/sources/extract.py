@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from rental_analytics.config import Settings, validate_identifier
 from rental_analytics.kill_points import kill_point
-from rental_analytics.lake import raw_batch_path, remove_tree
+from rental_analytics.lake import raw_batch_path
 from rental_analytics.sources.bookmarks import BookmarkStore, DomainState, TableBatch
 from rental_analytics.sources.drift import (
     SourceColumn,
@@ -39,6 +39,7 @@ from rental_analytics.sources.landing import (
     pending_files,
 )
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec, all_tables
+from rental_analytics.storage import remove_tree
 from rental_analytics.transforms.common import cast_to_spec
 
 

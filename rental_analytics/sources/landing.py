@@ -15,15 +15,10 @@ row.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -31,6 +26,8 @@ from pyspark.sql import types as T
 
 from rental_analytics.sources.headers import HeaderError, HeaderMatch, match_header
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
+from rental_analytics.storage import LandedFile, Landing, LocalLanding
+from rental_analytics.storage.local import sha256_of
 
 SOURCE_FILE = "source_file"  # the landed file's key, on every raw row
 SOURCE_FILE_SEQ = "source_file_seq"  # its position in landing order within the batch
@@ -41,116 +38,6 @@ _IMPORT_BATCH = "import-{:04d}"
 
 class LandingError(RuntimeError):
     """A landed file cannot be read as its table: the message names table, file and why."""
-
-
-@dataclass(frozen=True)
-class LandedFile:
-    key: str  # relative to the landing root: <prefix>/<...>/<name>.csv
-    uri: str  # what Spark reads
-    size: int
-    modified_ns: int  # last modification (S3 LastModified), orders the landing
-    fingerprint: str  # content identity: sha256 locally, the ETag in S3
-
-
-class Landing(Protocol):
-    """Where landed files live: a local folder (below) or an S3 prefix
-    (``rental_analytics.aws.storage.S3Landing``), chosen by ``landing_for``."""
-
-    def list_files(self, prefix: str) -> list[LandedFile]: ...
-
-    def read_head(self, file: LandedFile, size: int = 65_536) -> bytes: ...
-
-    def put_file(self, source: Path, key: str) -> LandedFile: ...
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def is_visible_key(relative_key: str) -> bool:
-    """Whether a file below a table's prefix (its key relative to the prefix) is data.
-
-    Hidden and underscore names are in-flight copies or Spark/Hadoop markers, not data.
-    """
-    return not any(part.startswith((".", "_")) for part in relative_key.split("/") if part)
-
-
-def _visible(relative: Path) -> bool:
-    return is_visible_key(relative.as_posix())
-
-
-class LocalLanding:
-    """The landing zone as a folder (``$RENTALS_HOME/landing``)."""
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    def _file(self, path: Path) -> LandedFile:
-        stat = path.stat()
-        return LandedFile(
-            key=path.relative_to(self.root).as_posix(),
-            uri=str(path),
-            size=stat.st_size,
-            modified_ns=stat.st_mtime_ns,
-            fingerprint=_sha256(path),
-        )
-
-    def list_files(self, prefix: str) -> list[LandedFile]:
-        base = self.root / prefix
-        if not base.is_dir():
-            return []
-        files = [
-            self._file(p)
-            for p in base.rglob("*")
-            if p.is_file() and p.suffix.lower() == ".csv" and _visible(p.relative_to(base))
-        ]
-        return sorted(files, key=lambda f: (f.modified_ns, f.key))
-
-    def read_head(self, file: LandedFile, size: int = 65_536) -> bytes:
-        with open(file.uri, "rb") as fh:
-            return fh.read(size)
-
-    def put_file(self, source: Path, key: str) -> LandedFile:
-        """Copy ``source`` to ``key`` atomically: a reader never sees half a file."""
-        target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o644)  # mkstemp makes it owner-only; landed data is readable
-            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-                shutil.copyfileobj(src, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self._file(target)
-
-    def next_import_batch(self) -> str:
-        """The name of the next import folder: one more than the highest in any prefix."""
-        highest = 0
-        for spec in TABLES_BY_DOMAIN["vehicle_rentals"]:
-            base = self.root / str(spec.landing_prefix)
-            if base.is_dir():
-                for child in base.iterdir():
-                    name = child.name
-                    if child.is_dir() and name.startswith("import-") and name[7:].isdigit():
-                        highest = max(highest, int(name[7:]))
-        return _IMPORT_BATCH.format(highest + 1)
-
-
-def landing_for(root: str) -> Landing:
-    """The landing zone at ``root``: the one place that tells a folder from an S3 prefix."""
-    if root.startswith("s3://"):
-        from rental_analytics.aws.storage import S3Landing
-
-        return S3Landing(root)
-    return LocalLanding(root)
 
 
 # -- headers --------------------------------------------------------------------------------
@@ -296,17 +183,27 @@ def land_files(
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise LandingError(f"two files would land under one name: {', '.join(clashes)}")
-    batch = landing.next_import_batch()
+    batch = next_import_batch(landing)
     outcome: list[tuple[Path, LandedFile | None]] = []
     existing: dict[str, set[str]] = {}  # prefix -> fingerprints landed, listed once
     for spec, path in files:
         prefix = str(spec.landing_prefix)
         if prefix not in existing:
             existing[prefix] = {f.fingerprint for f in landing.list_files(prefix)}
-        if _sha256(path) in existing[prefix]:
+        if sha256_of(path) in existing[prefix]:
             outcome.append((path, None))
             continue
         landed = landing.put_file(path, f"{prefix}/{batch}/{path.name}")
         existing[prefix].add(landed.fingerprint)
         outcome.append((path, landed))
     return outcome
+
+
+def next_import_batch(landing: LocalLanding) -> str:
+    """The name of the next import folder: one more than the highest in any table's prefix."""
+    highest = 0
+    for spec in TABLES_BY_DOMAIN["vehicle_rentals"]:
+        for name in landing.subfolders(str(spec.landing_prefix)):
+            if name.startswith("import-") and name[7:].isdigit():
+                highest = max(highest, int(name[7:]))
+    return _IMPORT_BATCH.format(highest + 1)

@@ -69,6 +69,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from rental_analytics.aws.copy_role import copy_role_refused, refuses_copy_role
 from rental_analytics.config import ConfigError, RedshiftSettings
+from rental_analytics.storage import is_visible_key
+from rental_analytics.storage.s3 import list_objects
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 from rental_analytics.warehouse.sqltext import quote_identifier, strip_comments
 
@@ -262,9 +264,6 @@ def list_parquet_parts(s3: Any, bucket: str, prefix: str) -> list[ParquetPart]:
     Only each file's footer is read (ranged GETs). A data file that is not Parquet raises:
     COPY would fail on it, less clearly.
     """
-    from rental_analytics.aws.storage import list_objects
-    from rental_analytics.sources.landing import is_visible_key
-
     parts = []
     for obj in list_objects(s3, bucket, prefix):
         key = obj["Key"]

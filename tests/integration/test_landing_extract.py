@@ -16,7 +16,8 @@ from rental_analytics.jobs.curate import run_curate
 from rental_analytics.jobs.load_raw import run_load_raw
 from rental_analytics.sources.bookmarks import BookmarkStore
 from rental_analytics.sources.extract import ExtractError, extract_domain
-from rental_analytics.sources.landing import LandingReader, LocalLanding
+from rental_analytics.sources.landing import LandingReader
+from rental_analytics.storage import LocalLanding
 
 D1, D2, D3 = date(2024, 6, 1), date(2024, 6, 2), date(2024, 6, 3)
 TX_HEADER = (

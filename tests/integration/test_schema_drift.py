@@ -14,8 +14,9 @@ import pytest
 from rental_analytics.local import source_db
 from rental_analytics.sources.bookmarks import BookmarkStore
 from rental_analytics.sources.extract import ExtractError, JdbcReader, extract_domain
-from rental_analytics.sources.landing import LandingReader, LocalLanding
+from rental_analytics.sources.landing import LandingReader
 from rental_analytics.sources.tables import APARTMENTS, APARTMENTS_TABLES
+from rental_analytics.storage import LocalLanding
 
 D1, D2 = date(2024, 3, 10), date(2024, 3, 11)
 SEED = (

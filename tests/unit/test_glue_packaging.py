@@ -31,7 +31,8 @@ GLUE_IMPORTS = [
     "rental_analytics.jobs.runtime",
     "rental_analytics.jobs.args",
     "rental_analytics.aws.settings",
-    "rental_analytics.aws.storage",
+    "rental_analytics.storage",
+    "rental_analytics.storage.s3",
     "rental_analytics.sources.extract",
     "rental_analytics.sources.landing",
     "rental_analytics.jobs.load_raw",
@@ -70,7 +71,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_the_package_its_rules_and_the_sql(wheel):
     assert wheel.name == "rental_analytics-0.1.0-py3-none-any.whl"
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"rental_analytics/aws/settings.py", "rental_analytics/aws/storage.py"} <= names
+    assert {"rental_analytics/aws/settings.py", "rental_analytics/storage/s3.py"} <= names
     assert [m for m in MODULES if m not in names] == []
     assert [r for r in RULES if r not in names] == []
     assert len(SQL_FILES) > 50

@@ -15,23 +15,24 @@ from botocore.exceptions import ClientError
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
-from rental_analytics.aws.storage import S3Landing, S3StateDocument, remove_prefix
-from rental_analytics.lake import raw_batch_path, remove_tree
-from rental_analytics.sources.bookmarks import (
-    BookmarkError,
-    BookmarkStore,
-    LocalStateDocument,
-    TableBatch,
-)
+from rental_analytics.lake import raw_batch_path
+from rental_analytics.sources.bookmarks import BookmarkError, BookmarkStore, TableBatch
 from rental_analytics.sources.landing import (
     LandingReader,
-    LocalLanding,
     files_bookmark,
-    landing_for,
     parse_header,
     pending_files,
 )
 from rental_analytics.sources.tables import VEHICLES
+from rental_analytics.storage import (
+    LocalLanding,
+    LocalStateDocument,
+    S3Landing,
+    S3StateDocument,
+    landing_for,
+    remove_tree,
+)
+from rental_analytics.storage.s3 import remove_prefix
 from tests.unit.test_glue_settings import REGION, emulated_aws
 
 BUCKET = "rental-analytics-lake-123456789012-eu-west-1"

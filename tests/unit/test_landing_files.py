@@ -11,11 +11,10 @@ import pytest
 
 from rental_analytics.local.importer import classify_landed_file
 from rental_analytics.sources.landing import (
-    LandedFile,
     LandingError,
-    LocalLanding,
     files_bookmark,
     land_files,
+    next_import_batch,
     parse_header,
     pending_files,
 )
@@ -25,6 +24,7 @@ from rental_analytics.sources.tables import (
     RENTAL_USERS,
     VEHICLES,
 )
+from rental_analytics.storage import LandedFile, LocalLanding
 
 
 def landed(key, fingerprint, modified_ns=0):
@@ -234,19 +234,19 @@ def test_put_file_that_fails_leaves_nothing(tmp_path):
 
 def test_next_import_batch_counts_across_prefixes(tmp_path):
     landing = LocalLanding(tmp_path)
-    assert landing.next_import_batch() == "import-0001"
+    assert next_import_batch(landing) == "import-0001"
     (tmp_path / "vehicles" / "import-0001").mkdir(parents=True)
-    assert landing.next_import_batch() == "import-0002"
+    assert next_import_batch(landing) == "import-0002"
     (tmp_path / "users" / "import-0007").mkdir(parents=True)
     (tmp_path / "locations" / "import-0003").mkdir(parents=True)
-    assert landing.next_import_batch() == "import-0008"
+    assert next_import_batch(landing) == "import-0008"
     # not import folders of a vehicle table: ignored
     (tmp_path / "rental_transactions" / "import-abc").mkdir(parents=True)
     (tmp_path / "rental_transactions" / "import-").mkdir(parents=True)
     write(tmp_path / "rental_transactions" / "import-0099", "a file, not a folder")
     (tmp_path / "apartments" / "import-0050").mkdir(parents=True)
     (tmp_path / "vehicles" / "old" / "import-0040").mkdir(parents=True)
-    assert landing.next_import_batch() == "import-0008"
+    assert next_import_batch(landing) == "import-0008"
 
 
 # -- land_files ----------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def test_a_bad_header_lands_nothing_at_all(tmp_path, sources):
         land_files(landing, [(VEHICLES, sources["vehicles"]), (RENTAL_USERS, bad)])
     assert str(err.value).startswith("rental_users: users.csv: missing column 'email'")
     assert every_file(tmp_path / "landing") == []
-    assert landing.next_import_batch() == "import-0001"
+    assert next_import_batch(landing) == "import-0001"
 
 
 def test_an_empty_file_lands_nothing(tmp_path, sources):

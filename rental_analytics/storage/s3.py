@@ -1,6 +1,6 @@
-"""S3 behind the storage interfaces of the package: bookmark state documents
-(``sources/bookmarks.py``), the landing zone (``sources/landing.py``) and removal of an
-uncommitted lake batch (``lake.py``). Each is chosen there by the root's ``s3://`` scheme.
+"""The storage interfaces on S3 (in AWS): bookmark state documents, the landing zone and
+removal of an uncommitted lake batch. ``rental_analytics.storage`` chooses them by the
+root's ``s3://`` scheme.
 
 What S3 guarantees and these rely on: a PutObject replaces a whole object atomically (a
 reader sees the old or the new object, never a part), and reads after a write, and lists
@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from rental_analytics.sources.landing import LandedFile, is_visible_key
+from rental_analytics.storage.base import S3_SCHEME, LandedFile, is_visible_key
 
-S3_SCHEME = "s3://"
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
 
 def s3_client():
-    import boto3
+    import boto3  # deferred: only S3 roots need it, and it is slow to import
 
     return boto3.client("s3")
 
