@@ -829,7 +829,7 @@ class _RejectsTable:
         self._flush()
         if not self.staged:
             return 0, 0
-        from rental_analytics.transforms.staging import REJECT_COLUMNS
+        from rental_analytics.columns import REJECT_COLUMNS
 
         wh = self._warehouse()
         columns = ", ".join(REJECT_COLUMNS)
@@ -856,7 +856,7 @@ class _RejectsTable:
     def _flush(self) -> None:
         if not self._chunk:
             return
-        from rental_analytics.transforms.staging import REJECT_COLUMNS
+        from rental_analytics.columns import REJECT_COLUMNS
 
         # copy_rows: the local warehouse's bulk insert (the importer only runs locally).
         self.staged += self._warehouse().copy_rows("stage_rejects", REJECT_COLUMNS, self._chunk)

@@ -24,15 +24,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from rental_analytics.columns import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.sources.headers import HeaderError, HeaderMatch, match_header
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.storage import LandedFile, Landing, LocalLanding
 from rental_analytics.storage.local import sha256_of
 
-SOURCE_FILE = "source_file"  # the landed file's key, on every raw row
-SOURCE_FILE_SEQ = "source_file_seq"  # its position in landing order within the batch
-SOURCE_ROW_SEQ = "source_row_seq"  # increases with the row's line in its file
-CORRUPT_RECORD = "corrupt_record"  # the raw line of a record Spark could not split
 _IMPORT_BATCH = "import-{:04d}"
 
 

@@ -7,7 +7,7 @@ in ``rental_db.sql``, the warehouse DDL under ``redshift/migrations``, Spark in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rental_analytics.config import validate_identifier
 
@@ -46,7 +46,6 @@ class TableSpec:
     lookback_column: str | None = None
     parent: tuple[str, str] | None = None
     partition_column: str | None = None
-    rules: tuple[str, ...] = field(default=())
     # Landed CSV tables: the landing prefix (S3 prefix in AWS, folder under
     # $RENTALS_HOME/landing locally) and the lab file names that land there.
     landing_prefix: str | None = None

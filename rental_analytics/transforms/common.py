@@ -14,11 +14,6 @@ from rental_analytics.sources.tables import TableSpec
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 
-# The widths of raw_data.rejects' text columns, in bytes (redshift/ddl/030_raw_data_rejects.sql).
-REJECT_WIDTHS = {"source_table": 128, "record_key": 1024, "rule": 1024, "reason": 4096}
-RAW_ROW_WIDTH = 65535
-
-
 def fit_bytes(text: Column, max_bytes: int) -> Column:
     """``text`` in at most ``max_bytes`` bytes of UTF-8, as a VARCHAR(max_bytes) holds it
     (AWS docs: r_Character_types): unchanged when it fits, else cut on a character

@@ -16,13 +16,8 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from rental_analytics.columns import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.quality.rule_names import WELL_FORMED_RULE, data_type_rule
-from rental_analytics.sources.landing import (
-    CORRUPT_RECORD,
-    SOURCE_FILE,
-    SOURCE_FILE_SEQ,
-    SOURCE_ROW_SEQ,
-)
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import spark_type
 

@@ -13,31 +13,24 @@ from datetime import date, datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from rental_analytics.columns import (
+    RAW_ROW_WIDTH,
+    REJECT_WIDTHS,
+    SOURCE_FILE_SEQ,
+    SOURCE_ROW_SEQ,
+    STALE_GUARD_COLUMN,
+    guards_stale_versions,
+)
 from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
 from rental_analytics.quality.rule_names import primary_key_rule
-from rental_analytics.sources.landing import SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import (
-    RAW_ROW_WIDTH,
-    REJECT_WIDTHS,
     fit_bytes,
     latest_per_key,
     row_hash,
 )
 from rental_analytics.transforms.landed import MALFORMED_RULE, PARSE_FAILURES, RAW_ROW, parse_landed
-
-LOAD_COLUMNS = ("load_batch_id", "load_run_date", "load_row_hash", "loaded_at")
-REJECT_COLUMNS = (
-    "source_table",
-    "record_key",
-    "rule",
-    "reason",
-    "batch_id",
-    "raw_row",
-    "row_hash",
-    "rejected_at",
-)
 
 
 @dataclass(frozen=True)
@@ -45,19 +38,6 @@ class BatchContext:
     batch_id: str
     run_date: date
     loaded_at: datetime
-
-
-STALE_GUARD_COLUMN = "load_raw_row"
-
-
-def guards_stale_versions(spec: TableSpec) -> bool:
-    """Whether a load must keep an already loaded newer version of a row.
-
-    A landed file can carry an older version of a row than the warehouse holds (a file
-    rewritten from an old export): by the modification column, the newer one stays. A JDBC
-    extraction always reads the current version, so it replaces.
-    """
-    return spec.is_landed and spec.modified_column is not None
 
 
 def _reject_key(spec: TableSpec):

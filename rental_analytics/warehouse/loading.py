@@ -12,15 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rental_analytics.kill_points import kill_point
-from rental_analytics.quality.rule_names import primary_key_rule
-from rental_analytics.sources.tables import TableSpec
-from rental_analytics.transforms.staging import (
+from rental_analytics.columns import (
     LOAD_COLUMNS,
     REJECT_COLUMNS,
     STALE_GUARD_COLUMN,
     guards_stale_versions,
 )
+from rental_analytics.kill_points import kill_point
+from rental_analytics.quality.rule_names import primary_key_rule
+from rental_analytics.sources.tables import TableSpec
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
 from rental_analytics.warehouse.sqltext import quote_identifier
 

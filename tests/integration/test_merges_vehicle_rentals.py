@@ -12,8 +12,8 @@ from decimal import Decimal
 
 import pytest
 
+from rental_analytics.columns import LOAD_COLUMNS
 from rental_analytics.sources.tables import VEHICLE_RENTALS_TABLES
-from rental_analytics.transforms.staging import LOAD_COLUMNS
 from rental_analytics.warehouse import sql_dir
 from tests.integration._vehicle_rows import (
     VEHICLE_MERGE_FILES,

@@ -17,15 +17,17 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
-from rental_analytics.jobs.load_raw import load_rules
-from rental_analytics.quality import FAILURES_COLUMN
-from rental_analytics.sources.landing import (
+from rental_analytics.columns import (
     CORRUPT_RECORD,
+    LOAD_COLUMNS,
     SOURCE_FILE,
     SOURCE_FILE_SEQ,
     SOURCE_ROW_SEQ,
-    raw_landed_schema,
+    STALE_GUARD_COLUMN,
 )
+from rental_analytics.jobs.load_raw import load_rules
+from rental_analytics.quality import FAILURES_COLUMN
+from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import (
     ANY_DATE,
     RENTAL_TRANSACTIONS,
@@ -42,8 +44,6 @@ from rental_analytics.transforms.landed import (
     parse_value,
 )
 from rental_analytics.transforms.staging import (
-    LOAD_COLUMNS,
-    STALE_GUARD_COLUMN,
     BatchContext,
     check_batch,
     prepare_batch,

@@ -18,9 +18,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from sqlfluff.core import FluffConfig, Linter
 
+from rental_analytics.columns import LOAD_COLUMNS, REJECT_COLUMNS, STALE_GUARD_COLUMN
 from rental_analytics.config import ConfigError, RedshiftSettings
 from rental_analytics.sources.tables import APARTMENTS, VEHICLES
-from rental_analytics.transforms.staging import LOAD_COLUMNS, REJECT_COLUMNS, STALE_GUARD_COLUMN
 from rental_analytics.warehouse.base import WarehouseError
 from rental_analytics.warehouse.loading import load_batch
 from rental_analytics.warehouse.redshift import RedshiftWarehouse

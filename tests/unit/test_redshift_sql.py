@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from sqlfluff.core import FluffConfig, Linter
 
+from rental_analytics.columns import REJECT_COLUMNS, guards_stale_versions
 from rental_analytics.config import ConfigError
 from rental_analytics.sources.tables import APARTMENTS, BOOKINGS, RENTAL_TRANSACTIONS, VEHICLES
-from rental_analytics.transforms.staging import REJECT_COLUMNS, guards_stale_versions
 from rental_analytics.warehouse.base import WarehouseError
 from rental_analytics.warehouse.loading import REJECTS_INSERT, stg_statements
 from rental_analytics.warehouse.redshift import (
