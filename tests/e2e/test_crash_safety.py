@@ -33,6 +33,7 @@ from rental_analytics.runs import RunLedger
 from tests.conftest import empty_source
 from tests.e2e import _cli
 from tests.e2e._cli import rentals
+from tests.support.secrets_scan import assert_no_secrets
 
 pytestmark = pytest.mark.e2e
 
@@ -155,4 +156,4 @@ def test_jobs_killed_anywhere_converge_to_the_clean_warehouse(fresh_home, wareho
         if batch not in clean["batches"]:
             # a batch only the killed history has: a day re-extracted, changing nothing
             assert counts[3:] == (0, 0, 0), f"extra batch {batch} changed rows: {counts}"
-    assert _cli.assert_no_secrets(home) > 20
+    assert assert_no_secrets(home) > 20

@@ -16,12 +16,17 @@ SECRET_ID: NoEcho or password parameters, secret parameters that are not ARNs or
 password properties, ``{{resolve:secretsmanager:...}}``, JDBC connections with a literal
 user or no SECRET_ID, Glue jobs whose secret arguments are not references to a secret.
 
+``assert_no_secrets`` is the other kind of scan, for the end-to-end tests: not patterns
+but the passwords a ``$RENTALS_HOME`` actually generated (its ``secrets.json``), searched
+byte for byte in every file of the home and in what the commands printed.
+
 Not a general secret scanner: it knows no other vendors' token formats and does no entropy
 analysis; what it misses, it passes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -272,3 +277,33 @@ def template_problems(template: dict) -> list[str]:
                     for p in _secret_leaves(value, parameters, resources):
                         problems.append(f"{name} {arg} {p}")
     return problems
+
+
+# -- a home's own passwords ---------------------------------------------------------------
+# Where a home keeps data that is not text we wrote: the engines' own files.
+_ENGINE_DIRS = ("mariadb", "postgres", "pgdata")
+
+
+def assert_no_secrets(home, *outputs: str) -> int:
+    """No password of ``home`` appears in any file it holds but ``secrets.json`` and the
+    engines' data directories (logs, run ledger, job context and state input, alerts, lake,
+    bookmarks), nor in ``outputs`` (what commands printed). Returns how many files were
+    searched."""
+    home = Path(home)
+    secrets = json.loads((home / "secrets.json").read_text())
+    needles = [v.encode() for k, v in secrets.items() if "password" in k]
+    assert needles, "secrets.json holds no password"
+    searched = 0
+    for path in home.rglob("*"):
+        relative = path.relative_to(home)
+        if not path.is_file() or relative.parts[0] in _ENGINE_DIRS:
+            continue
+        if relative == Path("secrets.json"):
+            continue
+        data = path.read_bytes()
+        searched += 1
+        for needle in needles:
+            assert needle not in data, f"a password appears in {relative}"
+    for text in outputs:
+        assert not any(n.decode() in text for n in needles), "a password was printed"
+    return searched
