@@ -31,8 +31,8 @@ from rental_analytics.local.generator_vehicles import write_vehicle_csvs
 from rental_analytics.report import KPI_VIEWS
 from rental_analytics.runs import RunLedger
 from tests.conftest import empty_source
-from tests.e2e import _cli
-from tests.e2e._cli import rentals
+from tests.support import cli
+from tests.support.cli import rentals
 from tests.support.secrets_scan import assert_no_secrets
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +90,7 @@ def _state(home, wh) -> dict:
         p.name: json.loads(p.read_text())["tables"] for p in (home / "bookmarks").glob("*.json")
     }
     return {
-        "tables": _cli.snapshot(wh, _tables(wh)),
+        "tables": cli.snapshot(wh, _tables(wh)),
         "batches": {(r[0], r[1]): r[2:] for r in batches},
         "bookmarks": bookmarks,
     }

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.generator_vehicles import write_vehicle_csvs
-from tests.e2e import _cli, kpi_reference_vehicles
-from tests.e2e._cli import normalized, rentals, view_rows
+from tests.e2e import kpi_reference_vehicles
+from tests.support import cli
+from tests.support.cli import normalized, rentals, view_rows
 
 VIEWS = tuple(kpi_reference_vehicles.VIEW_COLUMNS)
 TABLES = (
@@ -98,7 +99,7 @@ def assert_every_row_accounted(wh, batches):
 
 
 def snapshot(wh) -> dict[str, list]:
-    return _cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
+    return cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
 
 
 def second_batch(first: Path, directory: Path) -> Path:
