@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import kpi_reference, kpi_reference_vehicles
 from tests.e2e.test_pipeline_apartments import source_rows
+from tests.support import kpi_reference, kpi_reference_vehicles
 from tests.support.cli import normalized, rentals, view_rows
 from tests.support.secrets_scan import assert_no_secrets
 

@@ -14,8 +14,7 @@ import pymysql
 
 from rental_analytics.local import source_db
 from rental_analytics.report import KPI_VIEWS
-from tests.e2e import kpi_reference
-from tests.support import cli
+from tests.support import cli, kpi_reference
 from tests.support.browser import check_page
 from tests.support.cli import normalized, rentals, view_rows
 

@@ -1,6 +1,6 @@
 """The vehicle-rentals pipeline end to end through the `rentals` command on the real local
 stack: CSV batches imported into the landing zone, runs, and every view compared row by
-row with the KPIs computed independently from the CSV files (tests/e2e/kpi_reference_vehicles).
+row with the KPIs computed independently from the CSV files (tests/support/kpi_reference_vehicles).
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.generator_vehicles import write_vehicle_csvs
-from tests.e2e import kpi_reference_vehicles
-from tests.support import cli
+from tests.support import cli, kpi_reference_vehicles
 from tests.support.cli import normalized, rentals, view_rows
 
 VIEWS = tuple(kpi_reference_vehicles.VIEW_COLUMNS)
