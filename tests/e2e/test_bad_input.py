@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e import _cli, kpi_reference, kpi_reference_vehicles
-from tests.e2e._cli import normalized, rentals, view_rows
 from tests.e2e.test_pipeline_apartments import source_rows
+from tests.support import kpi_reference, kpi_reference_vehicles
+from tests.support.cli import normalized, rentals, view_rows
+from tests.support.secrets_scan import assert_no_secrets
 
 pytestmark = pytest.mark.e2e
 
@@ -148,7 +149,7 @@ def test_every_bad_input_row_is_loaded_or_rejected_and_kpis_use_good_rows(
         assert view_rows(warehouse, view) == normalized(want_kpis[view]), view
     assert "landed" in imported.stdout + imported.stderr
     outputs = (imported.stdout, imported.stderr, proc.stdout, proc.stderr)
-    assert _cli.assert_no_secrets(home, *outputs) > 10
+    assert assert_no_secrets(home, *outputs) > 10
 
 
 APARTMENTS = CORPUS / "apartments"
@@ -214,4 +215,4 @@ def test_apartments_bad_input_through_import_and_run(fresh_home, warehouse, sett
     _, facts = warehouse.query("select booking_id from curated.fact_bookings order by 1")
     assert (115,) not in facts and (116,) in facts and (117,) in facts
     outputs = (imported.stdout, imported.stderr, proc.stdout, proc.stderr)
-    assert _cli.assert_no_secrets(home, *outputs) > 10
+    assert assert_no_secrets(home, *outputs) > 10

@@ -31,8 +31,9 @@ from rental_analytics.local.generator_vehicles import write_vehicle_csvs
 from rental_analytics.report import KPI_VIEWS
 from rental_analytics.runs import RunLedger
 from tests.conftest import empty_source
-from tests.e2e import _cli
-from tests.e2e._cli import rentals
+from tests.support import cli
+from tests.support.cli import rentals
+from tests.support.secrets_scan import assert_no_secrets
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +90,7 @@ def _state(home, wh) -> dict:
         p.name: json.loads(p.read_text())["tables"] for p in (home / "bookmarks").glob("*.json")
     }
     return {
-        "tables": _cli.snapshot(wh, _tables(wh)),
+        "tables": cli.snapshot(wh, _tables(wh)),
         "batches": {(r[0], r[1]): r[2:] for r in batches},
         "bookmarks": bookmarks,
     }
@@ -155,4 +156,4 @@ def test_jobs_killed_anywhere_converge_to_the_clean_warehouse(fresh_home, wareho
         if batch not in clean["batches"]:
             # a batch only the killed history has: a day re-extracted, changing nothing
             assert counts[3:] == (0, 0, 0), f"extra batch {batch} changed rows: {counts}"
-    assert _cli.assert_no_secrets(home) > 20
+    assert assert_no_secrets(home) > 20

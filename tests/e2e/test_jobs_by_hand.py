@@ -18,7 +18,7 @@ from pathlib import Path
 from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.orchestration import JOBS
 from rental_analytics.sources.bookmarks import BookmarkStore
-from tests.e2e._cli import rentals
+from tests.support.cli import rentals
 
 REPO_GLUE_JOBS = Path(__file__).resolve().parents[2] / "glue_jobs"
 

@@ -14,9 +14,9 @@ import pymysql
 
 from rental_analytics.local import source_db
 from rental_analytics.report import KPI_VIEWS
-from tests.e2e import _cli, kpi_reference
-from tests.e2e._cli import normalized, rentals, view_rows
+from tests.support import cli, kpi_reference
 from tests.support.browser import check_page
+from tests.support.cli import normalized, rentals, view_rows
 
 VIEWS = tuple(kpi_reference.all_kpis([], [], []))
 TABLES = (
@@ -55,7 +55,7 @@ def assert_views_match_source(settings, wh):
 
 
 def snapshot(wh) -> dict[str, list]:
-    return _cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
+    return cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
 
 
 def write_csv(path, header, rows):

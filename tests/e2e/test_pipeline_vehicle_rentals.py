@@ -1,6 +1,6 @@
 """The vehicle-rentals pipeline end to end through the `rentals` command on the real local
 stack: CSV batches imported into the landing zone, runs, and every view compared row by
-row with the KPIs computed independently from the CSV files (tests/e2e/kpi_reference_vehicles).
+row with the KPIs computed independently from the CSV files (tests/support/kpi_reference_vehicles).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.generator_vehicles import write_vehicle_csvs
-from tests.e2e import _cli, kpi_reference_vehicles
-from tests.e2e._cli import normalized, rentals, view_rows
+from tests.support import cli, kpi_reference_vehicles
+from tests.support.cli import normalized, rentals, view_rows
 
 VIEWS = tuple(kpi_reference_vehicles.VIEW_COLUMNS)
 TABLES = (
@@ -98,7 +98,7 @@ def assert_every_row_accounted(wh, batches):
 
 
 def snapshot(wh) -> dict[str, list]:
-    return _cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
+    return cli.snapshot(wh, TABLES + tuple(f"presentation.{v}" for v in VIEWS))
 
 
 def second_batch(first: Path, directory: Path) -> Path:

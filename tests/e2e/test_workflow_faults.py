@@ -15,9 +15,8 @@ import pytest
 
 from rental_analytics.report import KPI_VIEWS
 from rental_analytics.runs import RunLedger
-
-from . import _cli
-from ._cli import rentals
+from tests.support import cli
+from tests.support.cli import rentals
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +54,7 @@ def _curated_and_kpis(wh) -> dict[str, list]:
         " where table_schema = 'curated' and table_type = 'BASE TABLE' order by 1"
     )
     tables = tuple(r[0] for r in rows) + tuple(f"presentation.{v}" for v in KPI_VIEWS)
-    return _cli.snapshot(wh, tables)
+    return cli.snapshot(wh, tables)
 
 
 def test_faults_in_each_job_then_a_clean_run(fresh_home, warehouse):

@@ -25,13 +25,13 @@ from rental_analytics.quality.warehouse import (
     reference_of,
 )
 from rental_analytics.sources.tables import all_tables
-from tests.integration._vehicle_rows import (
+from tests.support.vehicle_rows import (
     put_stg_location,
     put_stg_rental,
     put_stg_rental_user,
     put_stg_vehicle,
 )
-from tests.integration._warehouse_rows import (
+from tests.support.warehouse_rows import (
     LOAD_METADATA,
     insert_row,
     put_stg_apartment,

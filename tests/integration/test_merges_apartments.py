@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from tests.integration._warehouse_rows import (
+from tests.support.warehouse_rows import (
     delete_stg,
     put_stg_apartment,
     put_stg_attributes,

@@ -15,7 +15,7 @@ import pytest
 from rental_analytics.columns import LOAD_COLUMNS
 from rental_analytics.sources.tables import VEHICLE_RENTALS_TABLES
 from rental_analytics.warehouse import sql_dir
-from tests.integration._vehicle_rows import (
+from tests.support.vehicle_rows import (
     VEHICLE_MERGE_FILES,
     put_stg_location,
     put_stg_rental,
@@ -24,7 +24,7 @@ from tests.integration._vehicle_rows import (
     run_vehicle_merges,
     snapshot,
 )
-from tests.integration._warehouse_rows import delete_stg, rows
+from tests.support.warehouse_rows import delete_stg, rows
 
 D = Decimal
 VEHICLES = "select * from curated.dim_vehicles order by vehicle_id"

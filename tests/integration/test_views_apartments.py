@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration._warehouse_rows import (
+from tests.support.warehouse_rows import (
     BIGINT,
     DATE,
     INTEGER,

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.integration._vehicle_rows import add_location, add_rental, add_vehicle
-from tests.integration._warehouse_rows import BIGINT, HOURS, MONEY, rows, view_columns
+from tests.support.vehicle_rows import add_location, add_rental, add_vehicle
+from tests.support.warehouse_rows import BIGINT, HOURS, MONEY, rows, view_columns
 
 D = Decimal
 MONTH_END_START = datetime(2024, 1, 31, 22, 30)

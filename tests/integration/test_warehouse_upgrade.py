@@ -26,7 +26,7 @@ from rental_analytics.warehouse.migrations import (
     warehouse_version,
 )
 from rental_analytics.warehouse.postgres import PostgresWarehouse
-from tests.integration._vehicle_rows import (
+from tests.support.vehicle_rows import (
     put_stg_location,
     put_stg_rental,
     put_stg_rental_user,

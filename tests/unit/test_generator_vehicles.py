@@ -21,7 +21,7 @@ from rental_analytics.local.generator_vehicles import (
     planned_vehicle_counts,
     write_vehicle_csvs,
 )
-from tests.e2e.kpi_reference_vehicles import load_landing
+from tests.support.kpi_reference_vehicles import load_landing
 
 # The lab layouts (SPEC section 2), written out here rather than taken from the module.
 HEADERS = {

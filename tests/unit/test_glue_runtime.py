@@ -16,7 +16,7 @@ import pytest
 from rental_analytics.jobs import runtime
 from rental_analytics.jobs.args import AWS, LOCAL
 from rental_analytics.jobs.runtime import JsonLogFormatter, configure_logging, run_job
-from tests.unit.test_glue_settings import (
+from tests.support.glue_aws import (
     JOB_RUN_ID,
     PASSWORD,
     RUN_ID,
@@ -237,7 +237,7 @@ sys.path.insert(0, sys.argv[1])
 from moto import mock_aws
 from pyspark.sql import SparkSession
 from rental_analytics.jobs.runtime import run_job
-from tests.unit.test_glue_settings import create_source_secret, glue_argv
+from tests.support.glue_aws import create_source_secret, glue_argv
 
 def body(args, settings, spark):
     return {"master": spark.sparkContext.master,

@@ -33,7 +33,7 @@ from rental_analytics.storage import (
     remove_tree,
 )
 from rental_analytics.storage.s3 import remove_prefix
-from tests.unit.test_glue_settings import REGION, emulated_aws
+from tests.support.glue_aws import REGION, emulated_aws
 
 BUCKET = "rental-analytics-lake-123456789012-eu-west-1"
 D = date(2024, 5, 1)

@@ -1,9 +1,9 @@
 """The CloudFormation template (infra/rental_analytics.yaml) against the deployment contract.
 
-The template is read with cfn-lint's YAML loader (``!Sub``, ``!Ref``... as ``Fn::Sub``,
-``Ref``) and its intrinsic functions are evaluated here for given parameter values, so the
-tests see the values AWS would see: job names, bucket names, the Glue jobs' arguments, the
-policies. What they check: the contract's parameters and outputs; the state machine is
+The template is read with cfn-lint's YAML loader and its intrinsic functions are evaluated
+for given parameter values by ``tests.support.cfn``, so the tests see the values AWS would
+see: job names, bucket names, the Glue jobs' arguments, the policies. What they check: the
+contract's parameters and outputs; the state machine is
 ``workflow/rental_analytics.asl.json`` exactly, with every substitution filled; the jobs'
 settings and arguments, parsed by the Glue entrypoints' own parsers from the argv Glue
 builds; hardened buckets; the IAM statements (no wildcard action, ``Resource "*"`` only
@@ -20,12 +20,10 @@ import shutil
 import subprocess
 import sys
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
 from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.aws.settings import resolve_aws_arguments
@@ -33,11 +31,25 @@ from rental_analytics.jobs.args import resolve_job_args
 from rental_analytics.lake import raw_batch_path
 from rental_analytics.orchestration import DEFINITION_FILE, JOBS, SCHEDULE_FILE, substitute
 from rental_analytics.sources.tables import all_tables
+from tests.support.cfn import (
+    ACCOUNT,
+    AURORA_SECRET,
+    REGION,
+    REPO,
+    REQUIRED_VALUES,
+    TARGETS,
+    TEMPLATE_FILE,
+    Stack,
+    actions_with_resource_types,
+    allowed_statements,
+    condition_keys,
+    listed,
+    policy_statements,
+    stack,
+    template,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-TEMPLATE_FILE = REPO / "infra" / "rental_analytics.yaml"
 EXAMPLE_PARAMETERS = REPO / "infra" / "parameters.example.json"
-ACCOUNT, REGION = "123456789012", "eu-west-1"
 
 # -- the contract (../notes/aws_contract.md) -------------------------------------------------
 CONTRACT_DEFAULTS = {
@@ -81,23 +93,6 @@ BUCKET_PURPOSES = {
     "ScriptsBucketName": "scripts",
     "GlueTempBucketName": "glue-temp",
 }
-AURORA_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rental-analytics/aurora-AbCdEf"
-REDSHIFT_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rental-analytics/rs-GhIjKl"
-REQUIRED_VALUES = {
-    "ArtifactsPrefix": "artifacts/0.1.0-abc1234",
-    "WheelFileName": "rental_analytics-0.1.0-py3-none-any.whl",
-    "GlueRuntimeModules": glue_runtime_modules(),
-    "AuroraSecretArn": AURORA_SECRET,
-    "AuroraJdbcUrl": "jdbc:mysql://rentals.cluster-x.eu-west-1.rds.amazonaws.com:3306/rental_db",
-    "AuroraSubnetId": "subnet-0123456789abcdef0",
-    "AuroraSecurityGroupId": "sg-0123456789abcdef0",
-    "AuroraAvailabilityZone": "eu-west-1a",
-}
-# The Redshift targets the template supports (its Rules allow exactly one of the first two).
-SERVERLESS = {"RedshiftWorkgroupName": "rental-analytics"}
-CLUSTER_IAM = {"RedshiftClusterIdentifier": "rentals-dw"}
-CLUSTER_SECRET = {"RedshiftClusterIdentifier": "rentals-dw", "RedshiftSecretArn": REDSHIFT_SECRET}
-TARGETS = {"serverless": SERVERLESS, "cluster-iam": CLUSTER_IAM, "cluster-secret": CLUSTER_SECRET}
 
 # The only actions allowed with Resource "*", each with the condition key its statement must
 # carry ("" for none) and why. All but STAR_EXCEPTIONS accept no other resource (checked
@@ -143,164 +138,6 @@ STAR_EXCEPTIONS = {
 TLS_CONDITION_KEYS = {"aws:securetransport", "s3:tlsversion"}
 
 
-# -- evaluating the template ---------------------------------------------------------------
-@cache
-def template() -> dict[str, Any]:
-    return cfn_yaml.load(str(TEMPLATE_FILE))
-
-
-NO_VALUE = object()
-_SUB = re.compile(r"\$\{([^}]+)\}")
-
-
-class Stack:
-    """The template's values for given parameters, as CloudFormation would resolve them.
-
-    Resources resolve to their names (``Ref``) and ARNs (``Fn::GetAtt ... Arn``) built from
-    their properties; resources without a name property to their logical id.
-    """
-
-    def __init__(self, **params: str):
-        self.t = template()
-        unknown = set(params) - set(self.t["Parameters"])
-        assert not unknown, f"not template parameters: {unknown}"
-        self.params = {
-            name: str(p["Default"]) for name, p in self.t["Parameters"].items() if "Default" in p
-        }
-        self.params |= REQUIRED_VALUES | params
-        self.pseudo = {
-            "AWS::AccountId": ACCOUNT,
-            "AWS::Region": REGION,
-            "AWS::Partition": "aws",
-            "AWS::StackName": "rental-analytics",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        self.conditions = {n: self.truth(c) for n, c in self.t.get("Conditions", {}).items()}
-
-    # intrinsic functions -------------------------------------------------------------------
-    def value(self, node: Any) -> Any:
-        if isinstance(node, list):
-            return [v for v in (self.value(i) for i in node) if v is not NO_VALUE]
-        if not isinstance(node, dict):
-            return node
-        if len(node) == 1:
-            ((key, arg),) = node.items()
-            if key == "Ref":
-                return self.ref(arg)
-            if key == "Fn::GetAtt":
-                logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
-                return self.get_att(logical, attr)
-            if key == "Fn::Sub":
-                text, extra = (arg, {}) if isinstance(arg, str) else arg
-                return self.sub(text, {k: self.value(v) for k, v in extra.items()})
-            if key == "Fn::Join":
-                sep, items = arg
-                return sep.join(str(i) for i in self.value(items))
-            if key == "Fn::Split":
-                sep, text = arg
-                return self.value(text).split(sep)
-            if key == "Fn::Select":
-                index, items = arg
-                return self.value(items)[int(self.value(index))]
-            if key == "Fn::If":
-                name, yes, no = arg
-                return self.value(yes if self.conditions[name] else no)
-        out = {}
-        for k, v in node.items():
-            resolved = self.value(v)
-            if resolved is not NO_VALUE:
-                out[k] = resolved
-        return out
-
-    def truth(self, node: Any) -> bool:
-        ((key, arg),) = node.items()
-        if key == "Fn::Equals":
-            a, b = (self.value(x) for x in arg)
-            return str(a) == str(b)
-        if key == "Fn::Not":
-            return not self.truth(arg[0])
-        if key == "Fn::And":
-            return all(self.truth(x) for x in arg)
-        if key == "Fn::Or":
-            return any(self.truth(x) for x in arg)
-        if key == "Condition":
-            return self.truth(self.t["Conditions"][arg])
-        raise AssertionError(f"unsupported condition function {key}")
-
-    def ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return NO_VALUE
-        if name in self.pseudo:
-            return self.pseudo[name]
-        if name in self.params:
-            return self.params[name]
-        return self.physical_name(name)
-
-    def sub(self, text: str, extra: dict[str, Any]) -> str:
-        def one(m: re.Match) -> str:
-            name = m.group(1)
-            if name.startswith("!"):
-                return "${" + name[1:] + "}"
-            if name in extra:
-                return str(extra[name])
-            if "." in name:
-                logical, attr = name.split(".", 1)
-                return str(self.get_att(logical, attr))
-            return str(self.ref(name))
-
-        return _SUB.sub(one, text)
-
-    def resource(self, logical: str) -> dict[str, Any]:
-        return self.t["Resources"][logical]
-
-    def props(self, logical: str) -> dict[str, Any]:
-        return self.value(self.resource(logical).get("Properties", {}))
-
-    def physical_name(self, logical: str) -> str:
-        kind = self.resource(logical)["Type"]
-        p = self.props(logical)
-        if kind == "AWS::S3::Bucket":
-            return p["BucketName"]
-        if kind == "AWS::Glue::Connection":
-            return p["ConnectionInput"]["Name"]
-        if kind == "AWS::Glue::Database":
-            return p["DatabaseInput"]["Name"]
-        if kind in ("AWS::Glue::Job", "AWS::Glue::Crawler", "AWS::Glue::Workflow",
-                    "AWS::Glue::Trigger", "AWS::Scheduler::ScheduleGroup"):  # fmt: skip
-            return p["Name"]
-        if kind == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{p['TopicName']}"
-        if kind == "AWS::StepFunctions::StateMachine":
-            return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{p['StateMachineName']}"
-        return logical
-
-    def get_att(self, logical: str, attr: str) -> str:
-        assert attr == "Arn", f"unsupported attribute {logical}.{attr}"
-        kind = self.resource(logical)["Type"]
-        if kind == "AWS::IAM::Role":
-            return f"arn:aws:iam::{ACCOUNT}:role/{logical}"
-        if kind == "AWS::S3::Bucket":
-            return f"arn:aws:s3:::{self.physical_name(logical)}"
-        if kind == "AWS::KMS::Key":
-            return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{logical}"
-        raise AssertionError(f"unsupported Fn::GetAtt {logical}.Arn ({kind})")
-
-    # shortcuts -----------------------------------------------------------------------------
-    def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {
-            logical: self.props(logical)
-            for logical, r in self.t["Resources"].items()
-            if r["Type"] == kind and self.conditions.get(r.get("Condition", ""), True)
-        }
-
-    def output(self, name: str) -> Any:
-        return self.value(self.t["Outputs"][name]["Value"])
-
-
-def stack(target: str = "serverless", **params: str) -> Stack:
-    return Stack(**TARGETS[target], **params)
-
-
 def aws_job_name(project: str, local_name: str) -> str:
     return f"{project}-{local_name.replace('_', '-')}"
 
@@ -312,10 +149,6 @@ def _all_states(states: dict) -> dict:
         for branch in state.get("Branches", []):
             found |= _all_states(branch["States"])
     return found
-
-
-def _listed(value: Any) -> list:
-    return value if isinstance(value, list) else [value]
 
 
 # -- parameters, outputs --------------------------------------------------------------------
@@ -629,66 +462,23 @@ def test_glue_temp_expires_and_scripts_are_versioned():
 
 
 # -- IAM ---------------------------------------------------------------------------------------
-def _documents(s: Stack) -> list[tuple[str, str, dict[str, Any]]]:
-    """Every policy document of the template: (resource, kind, document); kind is identity,
-    trust, resource (bucket and topic policies) or key."""
-    docs = []
-    for logical, p in s.of_type("AWS::IAM::Role").items():
-        docs.append((logical, "trust", p["AssumeRolePolicyDocument"]))
-        docs += [(logical, "identity", pol["PolicyDocument"]) for pol in p.get("Policies", [])]
-    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
-        docs += [
-            (logical, "identity", p["PolicyDocument"]) for logical, p in s.of_type(kind).items()
-        ]
-    for kind in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy"):
-        docs += [
-            (logical, "resource", p["PolicyDocument"]) for logical, p in s.of_type(kind).items()
-        ]
-    docs += [(logical, "key", p["KeyPolicy"]) for logical, p in s.of_type("AWS::KMS::Key").items()]
-    return docs
-
-
-def _statements(target: str):
-    s = stack(target)
-    for logical, kind, doc in _documents(s):
-        for st in doc["Statement"]:
-            yield logical, kind, st
-
-
-def _condition_keys(statement: dict[str, Any]) -> set[str]:
-    return {k.lower() for test in statement.get("Condition", {}).values() for k in test}
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_no_statement_grants_a_wildcard_action(target):
-    for logical, _, st in _statements(target):
+    for logical, _, st in policy_statements(target):
         assert "NotAction" not in st and "NotResource" not in st, logical
-        for action in _listed(st["Action"]):
+        for action in listed(st["Action"]):
             if "*" not in action:
                 continue
             assert st["Effect"] == "Deny", f"{logical}: Allow {action}"
-            assert _condition_keys(st) & TLS_CONDITION_KEYS, (
+            assert condition_keys(st) & TLS_CONDITION_KEYS, (
                 f"{logical}: Deny {action} is not a TLS-only statement"
             )
 
 
-@cache
-def _actions_with_resource_types() -> dict[str, bool]:
-    """cfn-lint's copy of the IAM service reference: action -> accepts a resource type."""
-    import cfnlint
-
-    data = json.loads(
-        (Path(cfnlint.__file__).parent / "data/AdditionalSpecs/Policies.json").read_text()
-    )
-    out = {}
-    for prefix, service in data.items():
-        for action, spec in service.get("Actions", {}).items():
-            out[f"{prefix}:{action}".lower()] = bool(spec.get("Resources"))
-    return out
-
-
 def test_the_star_only_actions_take_no_resource_in_the_iam_reference():
-    known = _actions_with_resource_types()
+    known = actions_with_resource_types()
     for action in STAR_ONLY_ACTIONS:
         assert action in known, action
         assert known[action] is (action in STAR_EXCEPTIONS), f"{action} takes a resource: name it"
@@ -696,24 +486,24 @@ def test_the_star_only_actions_take_no_resource_in_the_iam_reference():
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_resource_star_only_for_actions_that_take_nothing_else(target):
-    for logical, kind, st in _statements(target):
-        resources = _listed(st.get("Resource", []))
+    for logical, kind, st in policy_statements(target):
+        resources = listed(st.get("Resource", []))
         if kind == "key" or kind == "trust" or "*" not in resources:
             continue  # in a key policy "*" is the key itself
         assert kind == "identity", f"{logical}: a {kind} policy names its resources"
         assert st["Effect"] == "Allow"
-        for action in _listed(st["Action"]):
+        for action in listed(st["Action"]):
             assert action.lower() in STAR_ONLY_ACTIONS, f'{logical}: {action} on "*"'
             required, _why = STAR_ONLY_ACTIONS[action.lower()]
             if required:
-                assert required in _condition_keys(st), f"{logical}: {action} without {required}"
+                assert required in condition_keys(st), f"{logical}: {action} without {required}"
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
 def test_every_action_exists(target):
-    known = _actions_with_resource_types()
-    for logical, kind, st in _statements(target):
-        for action in _listed(st["Action"]):
+    known = actions_with_resource_types()
+    for logical, kind, st in policy_statements(target):
+        for action in listed(st["Action"]):
             if kind == "trust" or "*" in action:
                 continue
             assert action.lower() in known, f"{logical}: unknown action {action}"
@@ -737,29 +527,18 @@ def test_each_role_is_assumed_by_its_service_only():
         (st,) = p["AssumeRolePolicyDocument"]["Statement"]
         assert st["Effect"] == "Allow" and st["Action"] == "sts:AssumeRole"
         assert set(st["Principal"]) == {"Service"}
-        assert sorted(_listed(st["Principal"]["Service"])) == sorted(EXPECTED_TRUST[logical])
+        assert sorted(listed(st["Principal"]["Service"])) == sorted(EXPECTED_TRUST[logical])
         assert "ManagedPolicyArns" not in p, f"{logical}: inline, least-privilege policies only"
-
-
-def _allowed(s: Stack, role: str) -> list[dict[str, Any]]:
-    return [
-        st
-        for pol in s.props(role)["Policies"]
-        for st in pol["PolicyDocument"]["Statement"]
-        if st["Effect"] == "Allow"
-    ]
 
 
 def test_state_machine_role_runs_the_four_jobs_and_publishes_alerts():
     s = stack()
-    statements = _allowed(s, "StateMachineRole")
+    statements = allowed_statements(s, "StateMachineRole")
     job_arns = sorted(
         f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{aws_job_name('rental-analytics', j.name)}"
         for j in JOBS
     )
-    grants = {
-        a: sorted(_listed(st["Resource"])) for st in statements for a in _listed(st["Action"])
-    }
+    grants = {a: sorted(listed(st["Resource"])) for st in statements for a in listed(st["Action"])}
     assert grants == {
         "glue:StartJobRun": job_arns,
         "glue:GetJobRun": job_arns,
@@ -773,20 +552,20 @@ def test_state_machine_role_runs_the_four_jobs_and_publishes_alerts():
 
 def test_scheduler_role_only_starts_the_state_machine():
     s = stack()
-    (st,) = _allowed(s, "SchedulerRole")
+    (st,) = allowed_statements(s, "SchedulerRole")
     assert (st["Action"], st["Resource"]) == ("states:StartExecution", s.output("StateMachineArn"))
 
 
 def test_copy_role_reads_the_lake_only():
     s = stack()
     lake = s.get_att("LakeBucket", "Arn")
-    for st in _allowed(s, "RedshiftCopyRole"):
-        assert set(_listed(st["Action"])) <= {
+    for st in allowed_statements(s, "RedshiftCopyRole"):
+        assert set(listed(st["Action"])) <= {
             "s3:GetObject",
             "s3:ListBucket",
             "s3:GetBucketLocation",
         }
-        for resource in _listed(st["Resource"]):
+        for resource in listed(st["Resource"]):
             assert resource == lake or resource.startswith(f"{lake}/lake/"), resource
 
 
@@ -796,10 +575,10 @@ def test_glue_job_role_reaches_only_the_project_and_its_targets(target):
     buckets = {s.get_att(b, "Arn") for b in s.of_type("AWS::S3::Bucket")}
     secrets = {AURORA_SECRET, TARGETS[target].get("RedshiftSecretArn", AURORA_SECRET)}
     actions = set()
-    for st in _allowed(s, "GlueJobRole"):
-        for action in _listed(st["Action"]):
+    for st in allowed_statements(s, "GlueJobRole"):
+        for action in listed(st["Action"]):
             actions.add(action)
-            for resource in _listed(st["Resource"]):
+            for resource in listed(st["Resource"]):
                 if action.startswith("s3:"):
                     assert resource.split("/")[0] in buckets, resource
                 elif action.startswith("secretsmanager:"):
@@ -908,9 +687,9 @@ def test_crawler_role_reads_the_raw_prefix_and_catalogs_the_lake_database_only()
     glue = f"arn:aws:glue:{REGION}:{ACCOUNT}"
     catalog = {f"{glue}:catalog", f"{glue}:database/{database}", f"{glue}:table/{database}/raw_*"}
     actions = set()
-    for st in _allowed(s, "CrawlerRole"):
-        resources = _listed(st["Resource"])
-        for action in _listed(st["Action"]):
+    for st in allowed_statements(s, "CrawlerRole"):
+        resources = listed(st["Resource"])
+        for action in listed(st["Action"]):
             actions.add(action)
             if action == "s3:GetObject":
                 assert resources == [f"{lake}/lake/raw/*"]
@@ -939,9 +718,11 @@ def test_the_aurora_secret_decrypts_through_secrets_manager_only(target):
     """A secret under a customer-managed key needs kms:Decrypt; only via Secrets Manager, and
     only for the Aurora secret (its SecretARN encryption context)."""
     s = stack(target)
-    (st,) = [st for st in _allowed(s, "GlueJobRole") if "kms:Decrypt" in _listed(st["Action"])]
-    assert _listed(st["Action"]) == ["kms:Decrypt"]
-    assert _listed(st["Resource"]) == [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"]
+    (st,) = [
+        st for st in allowed_statements(s, "GlueJobRole") if "kms:Decrypt" in listed(st["Action"])
+    ]
+    assert listed(st["Action"]) == ["kms:Decrypt"]
+    assert listed(st["Resource"]) == [f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*"]
     condition = st["Condition"]["StringEquals"]
     assert condition["kms:ViaService"] == f"secretsmanager.{REGION}.amazonaws.com"
     assert condition["kms:EncryptionContext:SecretARN"] == AURORA_SECRET
@@ -959,10 +740,10 @@ def test_describe_vpc_attribute_is_scoped_to_vpcs_as_the_iam_reference_allows():
     s = stack()
     (st,) = [
         st
-        for st in _allowed(s, "GlueJobRole")
-        if "ec2:DescribeVpcAttribute" in _listed(st["Action"])
+        for st in allowed_statements(s, "GlueJobRole")
+        if "ec2:DescribeVpcAttribute" in listed(st["Action"])
     ]
-    assert _listed(st["Resource"]) == [f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*"]
+    assert listed(st["Resource"]) == [f"arn:aws:ec2:{REGION}:{ACCOUNT}:vpc/*"]
 
 
 # -- size ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.kpi_reference_vehicles import (
+from tests.support.kpi_reference_vehicles import (
     VIEW_COLUMNS,
     Unparseable,
     compute_vehicle_kpis,

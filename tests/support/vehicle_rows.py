@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from rental_analytics.warehouse import Warehouse, sql_dir
-from tests.integration._warehouse_rows import insert_row, replace_row, rows
+from tests.support.warehouse_rows import insert_row, replace_row, rows
 
 # The curate step of this domain, in run order (the prefix orders them among all merges).
 VEHICLE_MERGE_FILES: tuple[Path, ...] = tuple(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -46,34 +45,3 @@ def snapshot(wh, tables) -> dict[str, list]:
         _, rows = wh.query(f"select {keep} from {t} order by {keep}")  # noqa: S608
         out[t] = rows
     return out
-
-
-# Where a home keeps data that is not text we wrote: the engines' own files.
-_ENGINE_DIRS = ("mariadb", "postgres", "pgdata")
-
-
-def assert_no_secrets(home, *outputs: str) -> int:
-    """No password of ``home`` appears in any file it holds but ``secrets.json`` and the
-    engines' data directories (logs, run ledger, job context and state input, alerts, lake,
-    bookmarks), nor in ``outputs`` (what commands printed). Returns how many files were
-    searched."""
-    from pathlib import Path
-
-    home = Path(home)
-    secrets = json.loads((home / "secrets.json").read_text())
-    needles = [v.encode() for k, v in secrets.items() if "password" in k]
-    assert needles, "secrets.json holds no password"
-    searched = 0
-    for path in home.rglob("*"):
-        relative = path.relative_to(home)
-        if not path.is_file() or relative.parts[0] in _ENGINE_DIRS:
-            continue
-        if relative == Path("secrets.json"):
-            continue
-        data = path.read_bytes()
-        searched += 1
-        for needle in needles:
-            assert needle not in data, f"a password appears in {relative}"
-    for text in outputs:
-        assert not any(n.decode() in text for n in needles), "a password was printed"
-    return searched
