@@ -1,7 +1,7 @@
 """The names of the row-level rules a reject is recorded under, as DQDL spells them.
 
 One place for the load (transforms/landed.py, transforms/staging.py) and the source import
-(local/importer.py), so a reject reads the same whichever refused the row. Plain strings:
+(local/importer/), so a reject reads the same whichever refused the row. Plain strings:
 nothing here needs Spark.
 """
 
