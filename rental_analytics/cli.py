@@ -162,7 +162,7 @@ def _job_environment() -> dict[str, str]:
     """What the job processes see of this shell: the RENTALS_* settings, faults aside."""
     import os
 
-    from rental_analytics.orchestration import FAULTS_ENV
+    from rental_analytics.local.orchestration import FAULTS_ENV
 
     return {k: v for k, v in os.environ.items() if k.startswith("RENTALS_") and k != FAULTS_ENV}
 
@@ -178,8 +178,8 @@ def run(run_date: str | None, full_refresh: str) -> None:
     """
     import os
 
-    from rental_analytics.orchestration import FAULTS_ENV, WorkflowError, parse_faults
-    from rental_analytics.run_lock import RunLock, RunLockedError
+    from rental_analytics.local.orchestration import FAULTS_ENV, WorkflowError, parse_faults
+    from rental_analytics.local.run_lock import RunLock, RunLockedError
 
     try:
         day = parse_run_date(run_date) if run_date else datetime.now(UTC).date()
@@ -198,8 +198,8 @@ def run(run_date: str | None, full_refresh: str) -> None:
 
 def _run_workflow(lock, day, full_refresh: str, faults: dict) -> None:
     from rental_analytics.local.emulator import EmulatorError
+    from rental_analytics.local.orchestration import LocalWorkflow
     from rental_analytics.local.stack import LocalStack
-    from rental_analytics.orchestration import LocalWorkflow
 
     _ensure_up()
     refresh = tuple(t.strip() for t in full_refresh.split(",") if t.strip())
@@ -609,7 +609,7 @@ def deploy(
 
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from rental_analytics import deploy as deploying
+    from rental_analytics.aws import deploy as deploying
 
     def say(line: str) -> None:  # paths and ARNs are not wrapped
         err.print(line, markup=False, highlight=False, soft_wrap=True)

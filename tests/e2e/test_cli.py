@@ -83,7 +83,7 @@ def test_bad_run_date_is_refused(stack_home):
 def test_a_second_run_in_the_same_home_is_refused_at_once(stack_home):
     import time
 
-    from rental_analytics.run_lock import RunLock
+    from rental_analytics.local.run_lock import RunLock
 
     with RunLock(stack_home).acquire(started_at="2026-11-23T02:00:00+00:00") as lock:
         lock.record("2026-11-23_first", "arn:aws:states:us-east-1:123456789012:execution:x:y")

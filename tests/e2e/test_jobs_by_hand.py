@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rental_analytics.config import DOMAINS, Settings
-from rental_analytics.orchestration import JOBS
+from rental_analytics.local.orchestration import JOBS
 from rental_analytics.sources.bookmarks import BookmarkStore
 from tests.support.cli import rentals
 

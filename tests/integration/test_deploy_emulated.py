@@ -34,7 +34,7 @@ from moto.redshiftdata.models import (
 )
 from moto.server import ThreadedMotoServer
 
-from rental_analytics import deploy as deploying
+from rental_analytics.aws import deploy as deploying
 from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.cli import main
 from rental_analytics.warehouse.base import sql_dir

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.emulator import LocalEmulator
-from rental_analytics.orchestration import SCHEDULE_FILE, Fault, LocalWorkflow, substitute
+from rental_analytics.local.orchestration import SCHEDULE_FILE, Fault, LocalWorkflow, substitute
 
 pytestmark = pytest.mark.integration
 
@@ -274,7 +274,7 @@ def test_a_job_already_running_is_retried_as_concurrent_runs_exceeded(workflow, 
 
 def test_the_execution_of_a_killed_run_is_stopped_by_the_next(workflow, emulator):
     """A stale lock's execution still runs in the emulator: the next run stops it."""
-    from rental_analytics.run_lock import LockHolder, RunLock
+    from rental_analytics.local.run_lock import LockHolder, RunLock
 
     arn = workflow.deploy()
     run_dir = emulator.home / "runs" / "killed-run"
@@ -370,7 +370,7 @@ def test_a_parallel_failure_of_any_shape_still_publishes_the_alert(
 ):
     """The real definition, its first Extract branch replaced by a Fail state with the
     given error and cause: the failure path publishes to SNS and fails the execution."""
-    from rental_analytics.orchestration import ALERT_TOPIC_NAME, JOBS, definition
+    from rental_analytics.local.orchestration import ALERT_TOPIC_NAME, JOBS, definition
 
     workflow.deploy()
     topic = workflow.sns.create_topic(Name=ALERT_TOPIC_NAME)["TopicArn"]  # the deployed one

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from rental_analytics import deploy as deploying
+from rental_analytics.aws import deploy as deploying
 from rental_analytics.aws.copy_role import (
     CopyRoleError,
     associate_copy_role,

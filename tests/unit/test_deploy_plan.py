@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from rental_analytics import deploy as deploying
+from rental_analytics.aws import deploy as deploying
 from rental_analytics.warehouse.base import sql_dir
 
 

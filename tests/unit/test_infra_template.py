@@ -29,7 +29,7 @@ from rental_analytics.aws.packaging import glue_runtime_modules
 from rental_analytics.aws.settings import resolve_aws_arguments
 from rental_analytics.jobs.args import resolve_job_args
 from rental_analytics.lake import raw_batch_path
-from rental_analytics.orchestration import DEFINITION_FILE, JOBS, SCHEDULE_FILE, substitute
+from rental_analytics.local.orchestration import DEFINITION_FILE, JOBS, SCHEDULE_FILE, substitute
 from rental_analytics.sources.tables import all_tables
 from tests.support.cfn import (
     ACCOUNT,
@@ -751,7 +751,7 @@ MAX_INLINE_BODY = 45_000
 
 
 def test_the_template_fits_inline_with_a_margin():
-    from rental_analytics.deploy import MAX_TEMPLATE_BODY, load_template
+    from rental_analytics.aws.deploy import MAX_TEMPLATE_BODY, load_template
 
     body = json.dumps(load_template(TEMPLATE_FILE), separators=(",", ":"), default=str)
     size = len(body.encode())

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from rental_analytics.run_lock import LockHolder, RunLock, RunLockedError
+from rental_analytics.local.run_lock import LockHolder, RunLock, RunLockedError
 
 
 def test_a_held_lock_refuses_a_second_run_naming_the_first(tmp_path):

@@ -254,7 +254,7 @@ def test_local_settings_read_the_environment(tmp_path, monkeypatch):
 
 # -- what `rentals run` shows ------------------------------------------------------------------
 def test_run_progress_shows_extract_notes_under_the_state_line(tmp_path):
-    from rental_analytics.orchestration import ExecutionFollower
+    from rental_analytics.local.orchestration import ExecutionFollower
     from rental_analytics.runs import RunRecord
 
     lines = []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rental_analytics.orchestration import (
+from rental_analytics.local.orchestration import (
     DEFINITION_FILE,
     JOBS,
     SCHEDULE_FILE,

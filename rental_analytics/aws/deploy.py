@@ -35,7 +35,7 @@ import yaml
 
 from rental_analytics.config import WAREHOUSE_IDENTITIES, ConfigError, RedshiftSettings
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_FILE = REPO / "infra" / "rental_analytics.yaml"
 GLUE_SCRIPTS = ("extract_raw.py", "load_raw.py", "curate.py")
 # CloudFormation takes a template body of at most this many bytes; larger needs S3.

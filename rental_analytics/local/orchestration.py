@@ -33,7 +33,7 @@ from rental_analytics.runs import (
     write_json_atomically,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = REPO / "workflow"
 DEFINITION_FILE = WORKFLOW_DIR / "rental_analytics.asl.json"
 SCHEDULE_FILE = WORKFLOW_DIR / "schedule.json"
