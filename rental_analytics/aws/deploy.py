@@ -448,16 +448,55 @@ def deploy(
     """
     import boto3
 
-    from rental_analytics.aws.packaging import build_wheel, glue_runtime_modules
-    from rental_analytics.warehouse.base import sql_dir
+    template, body, given = _checked_inputs(stack_name, parameters_file)
+    artifacts, parameters = _build_artifacts(template, given, build_dir, say)
 
+    session = boto3.session.Session(region_name=region)
+    cfn = session.client("cloudformation", endpoint_url=endpoint_url)
+    s3 = session.client("s3", endpoint_url=endpoint_url)
+    existing, scripts_bucket = _existing_stack(cfn, stack_name)
+    _show_artifacts(artifacts, scripts_bucket, dry_run, say)
+
+    change_set = create_change_set(cfn, stack_name, body, parameters, existing)
+    result = DeployResult(stack_name, artifacts, change_set, scripts_bucket)
+    _show_change_set(change_set, say)
+    if dry_run:
+        discard_change_set(cfn, change_set)
+        say("dry run: change set deleted, nothing uploaded or changed")
+        return result
+    _change_stack_and_upload(cfn, s3, result, say)
+
+    settings = _stack_redshift_settings(parameters, result.outputs, region)
+    result.sql_files = _apply_redshift(settings, open_redshift, endpoint_url, sql_root, say)
+    result.copy_role_associated = _associate_copy_role(
+        settings, result.outputs, session, redshift_admin, endpoint_url, say
+    )
+    _say_next_step(result.outputs["StateMachineArn"], region, say)
+    return result
+
+
+def _checked_inputs(
+    stack_name: str, parameters_file: Path | None
+) -> tuple[dict[str, Any], str, dict[str, str]]:
+    """The template, its body and the parameters file's values, checked before the (slow)
+    wheel build, with placeholders for what deploy computes."""
     if not _STACK_NAME.match(stack_name):
         raise DeployError(f"invalid stack name {stack_name!r}")
     template = load_template()
     body = template_body(template)
     given = read_parameters_file(parameters_file)
-    # Checked before the (slow) wheel build, with placeholders for what deploy computes.
     stack_parameters(template, given, dict.fromkeys(COMPUTED_PARAMETERS, "-"))
+    return template, body, given
+
+
+def _build_artifacts(
+    template: Mapping[str, Any],
+    given: Mapping[str, str],
+    build_dir: Path,
+    say: Callable[[str], None],
+) -> tuple[Artifacts, list[dict[str, str]]]:
+    """The wheel built and the artifacts planned; the stack's parameters, computed ones too."""
+    from rental_analytics.aws.packaging import build_wheel, glue_runtime_modules
 
     say("building the wheel")
     wheel = build_wheel(build_dir)
@@ -468,41 +507,49 @@ def deploy(
         "WheelFileName": wheel.name,
         "GlueRuntimeModules": glue_runtime_modules(),
     }
-    parameters = stack_parameters(template, given, computed)
+    return artifacts, stack_parameters(template, given, computed)
 
-    session = boto3.session.Session(region_name=region)
-    cfn = session.client("cloudformation", endpoint_url=endpoint_url)
-    s3 = session.client("s3", endpoint_url=endpoint_url)
+
+def _existing_stack(cfn, stack_name: str) -> tuple[str | None, str]:
+    """The stack's status (None without one) and its scripts bucket once it was created;
+    a DeployError while the stack is busy."""
     existing = stack_status(cfn, stack_name)
     if existing and existing.endswith(_BUSY) and existing != "REVIEW_IN_PROGRESS":
         raise DeployError(f"stack {stack_name} is {existing}: wait for it to finish")
     scripts_bucket = ""
     if existing and existing != "REVIEW_IN_PROGRESS":
         scripts_bucket = stack_outputs(cfn, stack_name).get("ScriptsBucketName", "")
+    return existing, scripts_bucket
 
+
+def _show_artifacts(
+    artifacts: Artifacts, scripts_bucket: str, dry_run: bool, say: Callable[[str], None]
+) -> None:
     where = f"s3://{scripts_bucket}" if scripts_bucket else "s3://<ScriptsBucketName of the stack>"
     say(f"artifacts ({'to upload' if not dry_run else 'would upload'}):")
     for item in artifacts.uploads:
-        shown = item.local.name if item.local == wheel else item.local.relative_to(REPO)
+        local = item.local
+        shown = local.name if local == artifacts.wheel else local.relative_to(REPO)
         say(f"  {shown} ({item.size:,} bytes) -> {where}/{item.key}")
 
-    change_set = create_change_set(cfn, stack_name, body, parameters, existing)
-    result = DeployResult(stack_name, artifacts, change_set, scripts_bucket)
-    say(f"change set {change_set.name} ({change_set.change_type} stack {stack_name}):")
+
+def _show_change_set(change_set: ChangeSet, say: Callable[[str], None]) -> None:
+    say(f"change set {change_set.name} ({change_set.change_type} stack {change_set.stack_name}):")
     if change_set.empty:
         say("  no changes")
     for row in change_set.changes:
         replace = f" (replacement: {row['replacement']})" if row["replacement"] else ""
         say(f"  {row['action']:<7} {row['resource']:<34} {row['type']}{replace}")
 
-    if dry_run:
-        discard_change_set(cfn, change_set)
-        say("dry run: change set deleted, nothing uploaded or changed")
-        return result
 
+def _change_stack_and_upload(cfn, s3, result: DeployResult, say: Callable[[str], None]) -> None:
+    """The change set executed (or, empty, deleted) and the artifacts uploaded: before an
+    update, so the jobs never point at missing files; right after a creation otherwise.
+    Fills the result's outputs, scripts bucket, uploaded and executed."""
+    stack_name, change_set, artifacts = result.stack_name, result.change_set, result.artifacts
     if change_set.change_type == "UPDATE":
         # The jobs of the new stack point at these keys: upload them first.
-        upload(s3, scripts_bucket, artifacts)
+        upload(s3, result.scripts_bucket, artifacts)
         result.uploaded = True
     if change_set.empty:
         cfn.delete_change_set(StackName=stack_name, ChangeSetName=change_set.name)
@@ -526,8 +573,24 @@ def deploy(
         f"uploaded {len(artifacts.uploads)} artifacts to s3://{result.scripts_bucket}/{artifacts.prefix}/"
     )
 
+
+def _stack_redshift_settings(
+    parameters: list[dict[str, str]], outputs: Mapping[str, str], region: str
+) -> RedshiftSettings:
     values = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
-    settings = redshift_settings(values, result.outputs["RedshiftCopyRoleArn"], region)
+    return redshift_settings(values, outputs["RedshiftCopyRoleArn"], region)
+
+
+def _apply_redshift(
+    settings: RedshiftSettings,
+    open_redshift: Callable[[RedshiftSettings], Any] | None,
+    endpoint_url: str | None,
+    sql_root: Path | None,
+    say: Callable[[str], None],
+) -> int:
+    """redshift/ applied to the workgroup or cluster; returns the migrations applied."""
+    from rental_analytics.warehouse.base import sql_dir
+
     if open_redshift is None:
         from rental_analytics.warehouse.redshift import data_api_warehouse
 
@@ -540,18 +603,30 @@ def deploy(
         else f"cluster {settings.cluster_id}"
     )
     say(f"applying redshift/ to {target}, database {settings.database}:")
+    applied = 0
     with open_redshift(settings) as wh:
-        result.sql_files = apply_warehouse_sql(wh, sql_root or sql_dir(), settings.database, say)
+        applied = apply_warehouse_sql(wh, sql_root or sql_dir(), settings.database, say)
+    return applied
 
+
+def _associate_copy_role(
+    settings: RedshiftSettings,
+    outputs: Mapping[str, str],
+    session: Any,
+    redshift_admin: Callable[[RedshiftSettings], Any] | None,
+    endpoint_url: str | None,
+    say: Callable[[str], None],
+) -> bool:
+    """The stack's COPY role associated with the namespace or cluster; whether it changed."""
     if redshift_admin is None:
 
         def redshift_admin(rs: RedshiftSettings):
             service = "redshift-serverless" if rs.workgroup else "redshift"
             return session.client(service, endpoint_url=endpoint_url)
 
-    result.copy_role_associated = associate_role(
-        settings, result.outputs["RedshiftCopyRoleArn"], redshift_admin(settings), say
-    )
+    return associate_role(settings, outputs["RedshiftCopyRoleArn"], redshift_admin(settings), say)
+
+
+def _say_next_step(state_machine_arn: str, region: str, say: Callable[[str], None]) -> None:
     say("start a run with:")
-    say("  " + start_command(result.outputs["StateMachineArn"], region))
-    return result
+    say("  " + start_command(state_machine_arn, region))
