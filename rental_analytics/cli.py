@@ -570,10 +570,6 @@ def bookmarks_rewind(batch_id: str, table: str | None, domain: str) -> None:
     err.print(f"bookmarks of {table or domain} rewound to batch {batch_id}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 # -- deploy ------------------------------------------------------------------------------
 @main.command()
 @click.option("--stack-name", default="rental-analytics", show_default=True)
@@ -627,3 +623,7 @@ def deploy(
             )
         except (deploying.DeployError, ClientError, BotoCoreError) as exc:
             raise click.ClickException(str(exc)) from None
+
+
+if __name__ == "__main__":
+    main()
