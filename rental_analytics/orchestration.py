@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from rental_analytics.kill_points import KILL_POINTS, is_kill_delay
+from rental_analytics.jobs.faults import KILL_POINTS, is_kill_delay
 from rental_analytics.runs import (
     CONTEXT_FILE,
     Attempt,

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from rental_analytics.config import validate_identifier
-from rental_analytics.kill_points import kill_point
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 from rental_analytics.warehouse.migrations import require_version

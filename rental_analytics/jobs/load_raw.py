@@ -10,7 +10,7 @@ from importlib import resources
 from pyspark.sql import SparkSession
 
 from rental_analytics.config import DOMAINS, Settings
-from rental_analytics.kill_points import kill_point
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import BookmarkStore
