@@ -8,18 +8,11 @@ from __future__ import annotations
 import sys
 
 
-def curate(args, settings, spark):
-    from rental_analytics.jobs.curate import run_curate
-    from rental_analytics.warehouse import connect
-
-    with connect(settings) as wh:
-        return run_curate(wh)
-
-
 def main(argv: list[str] | None = None) -> int:
+    from rental_analytics.jobs import curate
     from rental_analytics.jobs.runtime import run_job
 
-    return run_job(argv if argv is not None else sys.argv, curate, needs_spark=False)
+    return run_job(argv if argv is not None else sys.argv, curate.run, needs_spark=False)
 
 
 if __name__ == "__main__":

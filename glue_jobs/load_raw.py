@@ -8,18 +8,11 @@ from __future__ import annotations
 import sys
 
 
-def load(args, settings, spark):
-    from rental_analytics.jobs.load_raw import run_load_raw
-    from rental_analytics.warehouse import connect
-
-    with connect(settings) as wh:
-        return run_load_raw(spark, settings, wh)
-
-
 def main(argv: list[str] | None = None) -> int:
+    from rental_analytics.jobs import load_raw
     from rental_analytics.jobs.runtime import run_job
 
-    return run_job(argv if argv is not None else sys.argv, load)
+    return run_job(argv if argv is not None else sys.argv, load_raw.run)
 
 
 if __name__ == "__main__":

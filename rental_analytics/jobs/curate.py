@@ -7,9 +7,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from rental_analytics.config import validate_identifier
-from rental_analytics.kill_points import kill_point
+from rental_analytics.config import Settings, validate_identifier
+from rental_analytics.jobs.args import JobArgs
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
+from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 from rental_analytics.warehouse.migrations import require_version
 
@@ -59,3 +61,9 @@ def run_curate(wh: Warehouse) -> CurateResult:
     result.quality_rules, result.quality_seconds = gate.rules, gate.seconds
     result.seconds = time.monotonic() - started
     return result
+
+
+def run(args: JobArgs, settings: Settings, spark: None) -> CurateResult:
+    """The curate job (glue_jobs/curate.py): needs no Spark, only the warehouse."""
+    with connect(settings) as wh:
+        return run_curate(wh)

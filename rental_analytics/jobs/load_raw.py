@@ -10,7 +10,8 @@ from importlib import resources
 from pyspark.sql import SparkSession
 
 from rental_analytics.config import DOMAINS, Settings
-from rental_analytics.kill_points import kill_point
+from rental_analytics.jobs.args import JobArgs
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import BookmarkStore
@@ -18,6 +19,7 @@ from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.transforms.common import spark_schema
 from rental_analytics.transforms.staging import BatchContext, check_batch, split_batch
+from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse
 from rental_analytics.warehouse.loading import BatchLoad, batch_is_loaded, load_batch
 from rental_analytics.warehouse.migrations import require_version
@@ -88,3 +90,9 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                 kill_point("batch_loaded")
     result.seconds = time.monotonic() - started
     return result
+
+
+def run(args: JobArgs, settings: Settings, spark: SparkSession) -> LoadResult:
+    """The load_raw job (glue_jobs/load_raw.py): every committed batch into the warehouse."""
+    with connect(settings) as wh:
+        return run_load_raw(spark, settings, wh)

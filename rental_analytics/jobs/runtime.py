@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -24,16 +23,9 @@ from typing import Any
 
 from rental_analytics.config import Settings
 from rental_analytics.jobs.args import AWS, LOCAL, JobArgs
-from rental_analytics.kill_points import arm_kill_timer
+from rental_analytics.jobs.faults import arm_kill_timer, fail_if_told
 
 log = logging.getLogger("rental_analytics")
-
-# Set by the local emulator when a test or a demo asked this job run to fail (RENTALS_FAIL_JOBS).
-INJECTED_FAULT_ENV = "RENTALS_INJECTED_FAULT"
-
-
-class InjectedFault(RuntimeError):
-    """The job run was told to fail, so that retries and alerts can be watched."""
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -157,8 +149,7 @@ def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
     args = resolve_job_args(argv)
     if args.environment == AWS:
         configure_logging(AWS, args.job_name, args.run_id)
-    if os.environ.get(INJECTED_FAULT_ENV):
-        raise InjectedFault(os.environ[INJECTED_FAULT_ENV])
+    fail_if_told()
     settings = job_settings(args, argv)
     started = time.monotonic()
     log.info(

@@ -49,8 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rental_analytics.jobs.runtime import INJECTED_FAULT_ENV
-from rental_analytics.kill_points import KILL_AT_ENV
+from rental_analytics.jobs.faults import INJECTED_FAULT_ENV, KILL_AT_ENV
 from rental_analytics.local.processes import pid_alive, stop_pid
 from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir, runs_root_of
 

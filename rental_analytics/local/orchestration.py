@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from rental_analytics.kill_points import KILL_POINTS, is_kill_delay
+from rental_analytics.jobs.faults import KILL_POINTS, is_kill_delay
 from rental_analytics.runs import (
     CONTEXT_FILE,
     Attempt,
@@ -56,18 +56,20 @@ class GlueJob:
     state: str
     substitution: str
     script: str
+    body: str  # the job its script runs, rental_analytics/jobs/<body>.py; its kill points' key
     default_arguments: dict[str, str] = field(default_factory=dict)
 
 
 JOBS: tuple[GlueJob, ...] = (
     GlueJob("extract_apartments", "ExtractApartments", "ExtractApartmentsJobName",
-            "extract_raw.py", {"--domain": "apartments"}),
+            "extract_raw.py", "extract", {"--domain": "apartments"}),
     GlueJob("extract_vehicle_rentals", "ExtractVehicleRentals", "ExtractVehicleRentalsJobName",
-            "extract_raw.py", {"--domain": "vehicle_rentals"}),
-    GlueJob("load_raw", "LoadRaw", "LoadRawJobName", "load_raw.py"),
-    GlueJob("curate", "Curate", "CurateJobName", "curate.py"),
+            "extract_raw.py", "extract", {"--domain": "vehicle_rentals"}),
+    GlueJob("load_raw", "LoadRaw", "LoadRawJobName", "load_raw.py", "load_raw"),
+    GlueJob("curate", "Curate", "CurateJobName", "curate.py", "curate"),
 )  # fmt: skip
 JOB_BY_STATE = {j.state: j for j in JOBS}
+JOB_BY_NAME = {j.name: j for j in JOBS}
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -96,7 +98,7 @@ class Fault:
 
 
 def _kill_points(job: str) -> tuple[str, ...]:
-    return KILL_POINTS["extract" if job.startswith("extract_") else job]
+    return KILL_POINTS[JOB_BY_NAME[job].body]
 
 
 def parse_faults(spec: str) -> dict[str, Fault]:

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from rental_analytics.config import Settings, validate_identifier
-from rental_analytics.kill_points import kill_point
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.lake import raw_batch_path
 from rental_analytics.sources.bookmarks import BookmarkStore, DomainState, TableBatch
 from rental_analytics.sources.drift import (

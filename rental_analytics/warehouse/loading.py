@@ -18,7 +18,7 @@ from rental_analytics.columns import (
     STALE_GUARD_COLUMN,
     guards_stale_versions,
 )
-from rental_analytics.kill_points import kill_point
+from rental_analytics.jobs.faults import kill_point
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.warehouse.base import Warehouse, WarehouseError

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from rental_analytics.jobs import runtime
+from rental_analytics.jobs import faults, runtime
 from rental_analytics.jobs.args import AWS, LOCAL
 from rental_analytics.jobs.runtime import JsonLogFormatter, configure_logging, run_job
 from tests.support.glue_aws import (
@@ -224,7 +224,7 @@ def test_a_glue_script_exits_non_zero_on_a_failure(script):
 
 def test_a_local_run_told_to_fail_exits_non_zero():
     argv = ["x.py", "--JOB_NAME", "curate", "--run_date", "2024-05-01"]
-    done = _run_script("curate.py", argv, {runtime.INJECTED_FAULT_ENV: "told to fail"})
+    done = _run_script("curate.py", argv, {faults.INJECTED_FAULT_ENV: "told to fail"})
     assert done.returncode == 1
     assert "InjectedFault: told to fail" in done.stderr
 

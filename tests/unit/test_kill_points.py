@@ -9,7 +9,7 @@ import sys
 import time
 
 SCRIPT = """
-from rental_analytics.kill_points import arm_kill_timer, kill_point
+from rental_analytics.jobs.faults import arm_kill_timer, kill_point
 import time
 arm_kill_timer()
 kill_point("first")
@@ -57,7 +57,7 @@ def test_every_declared_kill_point_is_placed_in_the_code():
     import re
     from pathlib import Path
 
-    from rental_analytics.kill_points import KILL_POINTS
+    from rental_analytics.jobs.faults import KILL_POINTS
 
     package = Path(__file__).resolve().parents[2] / "rental_analytics"
     placed = {

@@ -20,7 +20,7 @@ def main() -> None:
     out = Path(os.environ["RENTALS_HOME"]) / "fake_jobs" / f"{job}.{args['--JOB_RUN_ID']}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"args": args, "pid": os.getpid(), "finished": False}))
-    from rental_analytics.kill_points import arm_kill_timer
+    from rental_analytics.jobs.faults import arm_kill_timer
 
     arm_kill_timer()  # RENTALS_KILL_AT=N.Ns: killed by SIGKILL while it sleeps
     if os.environ.get("RENTALS_INJECTED_FAULT"):

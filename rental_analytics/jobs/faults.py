@@ -1,9 +1,12 @@
-"""Kill points: where a job can be told to die by SIGKILL, to prove crash safety.
+"""Fault injection into job runs: failing at start, and kill points to prove crash safety.
 
-A job run is killed only when the local emulator sets ``RENTALS_KILL_AT`` for it (from
-``RENTALS_FAIL_JOBS=job@point``): at a named point its code reaches, or a number of seconds
-after it started ("2.5s"), wherever it then is. Dying by SIGKILL runs no cleanup, no
-``finally`` and no transaction rollback of our own, exactly as ``kill -9`` would.
+The local emulator asks a job run to fail (from ``RENTALS_FAIL_JOBS``) through its
+environment. With ``RENTALS_INJECTED_FAULT`` set the run raises ``InjectedFault`` as it
+starts, so that retries and alerts can be watched. With ``RENTALS_KILL_AT`` (from
+``RENTALS_FAIL_JOBS=job@point``) it is killed by SIGKILL: at a named point its code
+reaches, or a number of seconds after it started ("2.5s"), wherever it then is. Dying by
+SIGKILL runs no cleanup, no ``finally`` and no transaction rollback of our own, exactly as
+``kill -9`` would.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import signal
 import threading
 
 log = logging.getLogger("rental_analytics")
+
+# Set by the local emulator when a test or a demo asked this job run to fail (RENTALS_FAIL_JOBS).
+INJECTED_FAULT_ENV = "RENTALS_INJECTED_FAULT"
 
 # Set by the local emulator when this job run must die by SIGKILL: at a named kill point
 # reached by the job's code, or after a number of seconds ("2.5s"), wherever it then is.
@@ -31,6 +37,16 @@ KILL_POINTS: dict[str, tuple[str, ...]] = {
     # inside a merge file's open transaction / first merge committed / merges done
     "curate": ("in_merge", "merge_done", "before_views"),
 }
+
+
+class InjectedFault(RuntimeError):
+    """The job run was told to fail, so that retries and alerts can be watched."""
+
+
+def fail_if_told() -> None:
+    """Raise InjectedFault when this run was told to fail as it starts (RENTALS_INJECTED_FAULT)."""
+    if os.environ.get(INJECTED_FAULT_ENV):
+        raise InjectedFault(os.environ[INJECTED_FAULT_ENV])
 
 
 def is_kill_delay(point: str) -> bool:
