@@ -14,7 +14,7 @@ from rental_analytics.jobs.args import JobArgs
 from rental_analytics.jobs.faults import kill_point
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
-from rental_analytics.sources.bookmarks import BookmarkStore
+from rental_analytics.sources.bookmarks import BookmarkStore, TableBatch
 from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.transforms.common import spark_schema
@@ -50,46 +50,70 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
     result = LoadResult()
     for domain in DOMAINS:
         specs = {s.name: s for s in TABLES_BY_DOMAIN.get(domain, ())}
-        if not specs:
-            continue
-        state = BookmarkStore(settings.bookmarks_root, domain).load()
-        for batch in state.batches:
-            for table, tb in batch.tables.items():
-                spec = specs[table]
-                if batch_is_loaded(wh, table, batch.batch_id):
-                    continue
-                ctx = BatchContext(batch.batch_id, date.fromisoformat(batch.run_date), loaded_at)
-                schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
-                raw = spark.read.schema(schema).parquet(tb.path)
-                # Both outputs derive from the checked rows: check (parse, rules) once.
-                checked = check_batch(raw, spec, load_rules(spec)).persist()
-                accepted, rejects = split_batch(checked, spec, ctx)
-                accepted_path = staged_batch_path(
-                    settings.lake_root, domain, table, batch.batch_id, "accepted"
-                )
-                rejects_path = staged_batch_path(
-                    settings.lake_root, domain, table, batch.batch_id, "rejects"
-                )
-                accepted.write.mode("overwrite").parquet(accepted_path)
-                rejects.write.mode("overwrite").parquet(rejects_path)
-                checked.unpersist()
-                kill_point("batch_staged")
-                result.batches.append(
-                    load_batch(
-                        wh,
-                        spec,
-                        batch_id=batch.batch_id,
-                        run_date=ctx.run_date,
-                        loaded_at=loaded_at,
-                        full_refresh=tb.full_refresh,
-                        accepted_path=accepted_path,
-                        rejects_path=rejects_path,
-                        rows_extracted=tb.rows,
-                    )
-                )
-                kill_point("batch_loaded")
+        if specs:
+            _load_domain(spark, settings, wh, domain, specs, loaded_at, result)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _load_domain(
+    spark: SparkSession,
+    settings: Settings,
+    wh: Warehouse,
+    domain: str,
+    specs: dict[str, TableSpec],
+    loaded_at: datetime,
+    result: LoadResult,
+) -> None:
+    """Stage and load each table of the domain's committed batches not yet loaded."""
+    state = BookmarkStore(settings.bookmarks_root, domain).load()
+    for batch in state.batches:
+        for table, tb in batch.tables.items():
+            spec = specs[table]
+            if batch_is_loaded(wh, table, batch.batch_id):
+                continue
+            ctx = BatchContext(batch.batch_id, date.fromisoformat(batch.run_date), loaded_at)
+            accepted_path, rejects_path = _stage_batch(spark, settings, domain, spec, tb, ctx)
+            kill_point("batch_staged")
+            result.batches.append(
+                load_batch(
+                    wh,
+                    spec,
+                    batch_id=batch.batch_id,
+                    run_date=ctx.run_date,
+                    loaded_at=loaded_at,
+                    full_refresh=tb.full_refresh,
+                    accepted_path=accepted_path,
+                    rejects_path=rejects_path,
+                    rows_extracted=tb.rows,
+                )
+            )
+            kill_point("batch_loaded")
+
+
+def _stage_batch(
+    spark: SparkSession,
+    settings: Settings,
+    domain: str,
+    spec: TableSpec,
+    tb: TableBatch,
+    ctx: BatchContext,
+) -> tuple[str, str]:
+    """Check a raw batch's rows and write the accepted ones and the rejects to the lake;
+    their paths (accepted, rejects)."""
+    schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
+    raw = spark.read.schema(schema).parquet(tb.path)
+    # Both outputs derive from the checked rows: check (parse, rules) once.
+    checked = check_batch(raw, spec, load_rules(spec)).persist()
+    accepted, rejects = split_batch(checked, spec, ctx)
+    accepted_path = staged_batch_path(
+        settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
+    )
+    rejects_path = staged_batch_path(settings.lake_root, domain, spec.name, ctx.batch_id, "rejects")
+    accepted.write.mode("overwrite").parquet(accepted_path)
+    rejects.write.mode("overwrite").parquet(rejects_path)
+    checked.unpersist()
+    return accepted_path, rejects_path
 
 
 def run(args: JobArgs, settings: Settings, spark: SparkSession) -> LoadResult:

@@ -378,6 +378,25 @@ def extract_domain(
     bookmarks where they were, and its rerun overwrites the same batch paths.
     """
     specs = list(tables) if tables is not None else list(TABLES_BY_DOMAIN[domain])
+    refresh = _refreshed_tables(full_refresh, specs)
+    store = BookmarkStore(settings.bookmarks_root, domain)
+    state = store.load()
+    batch_id = state.next_batch_id(run_date)
+    result = ExtractResult(domain=domain, batch_id=batch_id, run_date=run_date.isoformat())
+    # Every table is checked and planned before any is written: drift or a bad header in
+    # the last table fails the run with nothing written.
+    planned = _plan_tables(reader, specs, state, run_date, settings, refresh, domain)
+    written, bookmarks = _write_tables(spark, settings, planned, refresh, result)
+    kill_point("before_commit")
+    if written:
+        store.commit(state, batch_id, run_date, written, bookmarks)
+        result.committed = True
+    kill_point("after_commit")
+    return result
+
+
+def _refreshed_tables(full_refresh: Iterable[str], specs: Sequence[TableSpec]) -> set[str]:
+    """The names of the tables among ``specs`` that --full-refresh asks to re-read whole."""
     refresh = set(full_refresh)
     if "all" in refresh:
         refresh = {s.name for s in specs}
@@ -385,43 +404,69 @@ def extract_domain(
     unknown = refresh - {s.name for s in all_tables()}
     if unknown:
         raise ExtractError(f"--full-refresh names unknown tables: {sorted(unknown)}")
-    refresh &= {s.name for s in specs}
-    store = BookmarkStore(settings.bookmarks_root, domain)
-    state = store.load()
-    batch_id = state.next_batch_id(run_date)
-    result = ExtractResult(domain=domain, batch_id=batch_id, run_date=run_date.isoformat())
-    # Every table is checked and planned before any is written: drift or a bad header in
-    # the last table fails the run with nothing written.
+    return refresh & {s.name for s in specs}
+
+
+_Planned = tuple[TableSpec, _TableRead, float]  # a table, its read, seconds spent planning
+
+
+def _plan_tables(
+    reader: TableReader | LandingReader,
+    specs: Sequence[TableSpec],
+    state: DomainState,
+    run_date: date,
+    settings: Settings,
+    refresh: set[str],
+    domain: str,
+) -> list[_Planned]:
+    """Check and plan the read of every table, in order, before anything is written."""
     catalogue = _source_catalogue(reader, [s for s in specs if not s.is_landed], domain)
-    planned: list[tuple[TableSpec, _TableRead, float]] = []
+    planned: list[_Planned] = []
     for spec in specs:
         started = time.monotonic()
         with _failing_as(domain, spec):
-            if spec.is_landed:
-                if not isinstance(reader, LandingReader):
-                    raise ExtractError(f"{spec.name} is a landed table: it needs a LandingReader")
-                read = _landed_read(
-                    reader, spec, state, spec.name in refresh, settings.schema_drift
-                )
-            else:
-                source = None if catalogue is None else catalogue.get(spec.name, [])
-                read = _jdbc_read(
-                    reader, spec, state, run_date, settings, spec.name in refresh, source
-                )
+            read = _plan_read(reader, spec, state, run_date, settings, refresh, catalogue)
         planned.append((spec, read, time.monotonic() - started))
+    return planned
+
+
+def _plan_read(
+    reader: TableReader | LandingReader,
+    spec: TableSpec,
+    state: DomainState,
+    run_date: date,
+    settings: Settings,
+    refresh: set[str],
+    catalogue: dict[str, list[SourceColumn]] | None,
+) -> _TableRead:
+    """One table's read: its landed files, or its source query."""
+    if spec.is_landed:
+        if not isinstance(reader, LandingReader):
+            raise ExtractError(f"{spec.name} is a landed table: it needs a LandingReader")
+        return _landed_read(reader, spec, state, spec.name in refresh, settings.schema_drift)
+    source = None if catalogue is None else catalogue.get(spec.name, [])
+    return _jdbc_read(reader, spec, state, run_date, settings, spec.name in refresh, source)
+
+
+def _write_tables(
+    spark: SparkSession,
+    settings: Settings,
+    planned: list[_Planned],
+    refresh: set[str],
+    result: ExtractResult,
+) -> tuple[dict[str, TableBatch], dict[str, dict[str, Any]]]:
+    """Write each planned table's batch and add it to ``result``; the tables to commit and
+    their next bookmarks. A table with nothing new is left out, its stale output removed."""
     written: dict[str, TableBatch] = {}
     bookmarks: dict[str, dict[str, Any]] = {}
     for spec, read, planning_s in planned:
         started = time.monotonic() - planning_s
         is_refresh = spec.name in refresh
-        path = raw_batch_path(settings.lake_root, domain, spec.name, run_date.isoformat(), batch_id)
-        rows, batch = 0, None
-        with _failing_as(domain, spec):
-            if read.df is not None:
-                read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
-                batch = spark.read.parquet(path)
-                rows = batch.count()
-                kill_point("table_written")
+        path = raw_batch_path(
+            settings.lake_root, result.domain, spec.name, result.run_date, result.batch_id
+        )
+        with _failing_as(result.domain, spec):
+            rows, batch = _write_batch(spark, read, path)
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
@@ -433,20 +478,19 @@ def extract_domain(
             continue
         bookmarks[spec.name] = read.bookmark(batch)
         written[spec.name] = TableBatch(spec.name, path, rows, is_refresh)
+        seconds = time.monotonic() - started
         result.tables.append(
-            TableExtract(
-                spec.name,
-                rows,
-                path,
-                is_refresh,
-                time.monotonic() - started,
-                read.describe,
-                read.notes,
-            )
+            TableExtract(spec.name, rows, path, is_refresh, seconds, read.describe, read.notes)
         )
-    kill_point("before_commit")
-    if written:
-        store.commit(state, batch_id, run_date, written, bookmarks)
-        result.committed = True
-    kill_point("after_commit")
-    return result
+    return written, bookmarks
+
+
+def _write_batch(spark: SparkSession, read: _TableRead, path: str) -> tuple[int, DataFrame | None]:
+    """Write a table's rows to its batch path; the row count and the batch as read back."""
+    if read.df is None:
+        return 0, None
+    read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
+    batch = spark.read.parquet(path)
+    rows = batch.count()
+    kill_point("table_written")
+    return rows, batch

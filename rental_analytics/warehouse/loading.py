@@ -141,64 +141,104 @@ def load_batch(
     """
     sql = stg_statements(spec)
     with wh.transaction():
-        wh.execute("create temp table stage_rejects (like raw_data.rejects)")
-        rejected = wh.copy_parquet("stage_rejects", REJECT_COLUMNS, rejects_path)
-
-        wh.execute(sql.create_stage)
-        columns = (*spec.column_names, *LOAD_COLUMNS)
-        if sql.reject_stale:
-            columns = (*columns, STALE_GUARD_COLUMN)
-        loaded = wh.copy_parquet(f"stage_{spec.name}", columns, accepted_path)
-        if sql.reject_stale:
-            stale = wh.execute(
-                sql.reject_stale,
-                {
-                    "table": spec.name,
-                    "rule": primary_key_rule(spec),
-                    "reason": f"superseded: a newer version is already loaded "
-                    f"({spec.modified_column} ",
-                    "batch_id": batch_id,
-                    "rejected_at": loaded_at,
-                },
-            )
-            loaded -= stale
-            rejected += stale
-        # Before stale rows leave the stage: their keys are still present in the source.
-        deleted = wh.execute(sql.delete_missing) if full_refresh else 0
-        if sql.delete_stale:
-            wh.execute(sql.delete_stale)
-        updated = wh.execute(sql.delete_changed)
-        inserted = wh.execute(sql.insert_new) - updated
-        wh.execute(sql.drop_stage)
-
-        wh.execute(REJECTS_INSERT)
-        wh.execute("drop table stage_rejects")
-
-        if rows_extracted != loaded + rejected:
-            raise WarehouseError(
-                f"{spec.name} batch {batch_id}: reconciliation failed: extracted "
-                f"{rows_extracted} != loaded {loaded} + rejected {rejected}"
-            )
+        rejected = _stage_rejects(wh, rejects_path)
+        loaded = _stage_accepted(wh, spec, sql, accepted_path)
+        stale = _reject_stale(wh, spec, sql, batch_id, loaded_at)
+        loaded, rejected = loaded - stale, rejected + stale
+        inserted, updated, deleted = _merge_stage(wh, sql, full_refresh)
+        _merge_rejects(wh)
+        _reconcile(spec, batch_id, rows_extracted, loaded, rejected)
         kill_point("batch_merged")  # a crash here must roll the whole batch back
-        wh.execute(
-            "insert into raw_data.load_batches (source_table, batch_id, run_date,"
-            " is_full_refresh, rows_extracted, rows_loaded, rows_rejected, rows_inserted,"
-            " rows_updated, rows_deleted, loaded_at) values (%(t)s, %(b)s, %(d)s, %(f)s,"
-            " %(e)s, %(l)s, %(r)s, %(i)s, %(u)s, %(x)s, %(at)s)",
-            {
-                "t": spec.name,
-                "b": batch_id,
-                "d": run_date,
-                "f": full_refresh,
-                "e": rows_extracted,
-                "l": loaded,
-                "r": rejected,
-                "i": inserted,
-                "u": updated,
-                "x": deleted,
-                "at": loaded_at,
-            },
+        load = BatchLoad(
+            spec.name, batch_id, rows_extracted, loaded, rejected, inserted, updated, deleted
         )
-    return BatchLoad(
-        spec.name, batch_id, rows_extracted, loaded, rejected, inserted, updated, deleted
+        _record_batch(wh, load, run_date, full_refresh, loaded_at)
+    return load
+
+
+def _stage_rejects(wh: Warehouse, rejects_path: str) -> int:
+    """Copy the batch's rejects into the temp table stage_rejects; the number copied."""
+    wh.execute("create temp table stage_rejects (like raw_data.rejects)")
+    return wh.copy_parquet("stage_rejects", REJECT_COLUMNS, rejects_path)
+
+
+def _stage_accepted(wh: Warehouse, spec: TableSpec, sql: StgStatements, accepted_path: str) -> int:
+    """Copy the batch's accepted rows into the table's temp stage; the number copied."""
+    wh.execute(sql.create_stage)
+    columns = (*spec.column_names, *LOAD_COLUMNS)
+    if sql.reject_stale:
+        columns = (*columns, STALE_GUARD_COLUMN)
+    return wh.copy_parquet(f"stage_{spec.name}", columns, accepted_path)
+
+
+def _reject_stale(
+    wh: Warehouse, spec: TableSpec, sql: StgStatements, batch_id: str, loaded_at: datetime
+) -> int:
+    """Reject the staged rows older than the version already loaded; how many (0 for a
+    table without the guard). They stay in the stage until _merge_stage deletes them."""
+    if not sql.reject_stale:
+        return 0
+    return wh.execute(
+        sql.reject_stale,
+        {
+            "table": spec.name,
+            "rule": primary_key_rule(spec),
+            "reason": f"superseded: a newer version is already loaded ({spec.modified_column} ",
+            "batch_id": batch_id,
+            "rejected_at": loaded_at,
+        },
+    )
+
+
+def _merge_stage(wh: Warehouse, sql: StgStatements, full_refresh: bool) -> tuple[int, int, int]:
+    """Merge the stage into the stg table and drop it; rows (inserted, updated, deleted)."""
+    # Before stale rows leave the stage: their keys are still present in the source.
+    deleted = wh.execute(sql.delete_missing) if full_refresh else 0
+    if sql.delete_stale:
+        wh.execute(sql.delete_stale)
+    updated = wh.execute(sql.delete_changed)
+    inserted = wh.execute(sql.insert_new) - updated
+    wh.execute(sql.drop_stage)
+    return inserted, updated, deleted
+
+
+def _merge_rejects(wh: Warehouse) -> None:
+    """Add the staged rejects not yet in raw_data.rejects, then drop stage_rejects."""
+    wh.execute(REJECTS_INSERT)
+    wh.execute("drop table stage_rejects")
+
+
+def _reconcile(
+    spec: TableSpec, batch_id: str, rows_extracted: int, loaded: int, rejected: int
+) -> None:
+    """Every extracted row is either loaded or rejected; otherwise the batch fails."""
+    if rows_extracted != loaded + rejected:
+        raise WarehouseError(
+            f"{spec.name} batch {batch_id}: reconciliation failed: extracted "
+            f"{rows_extracted} != loaded {loaded} + rejected {rejected}"
+        )
+
+
+def _record_batch(
+    wh: Warehouse, load: BatchLoad, run_date: date, full_refresh: bool, loaded_at: datetime
+) -> None:
+    """Write the batch's ledger row in raw_data.load_batches."""
+    wh.execute(
+        "insert into raw_data.load_batches (source_table, batch_id, run_date,"
+        " is_full_refresh, rows_extracted, rows_loaded, rows_rejected, rows_inserted,"
+        " rows_updated, rows_deleted, loaded_at) values (%(t)s, %(b)s, %(d)s, %(f)s,"
+        " %(e)s, %(l)s, %(r)s, %(i)s, %(u)s, %(x)s, %(at)s)",
+        {
+            "t": load.table,
+            "b": load.batch_id,
+            "d": run_date,
+            "f": full_refresh,
+            "e": load.rows_extracted,
+            "l": load.rows_loaded,
+            "r": load.rows_rejected,
+            "i": load.rows_inserted,
+            "u": load.rows_updated,
+            "x": load.rows_deleted,
+            "at": loaded_at,
+        },
     )
