@@ -20,20 +20,7 @@ CORRUPT_RECORD = "corrupt_record"  # the raw line of a record Spark could not sp
 LOAD_COLUMNS = ("load_batch_id", "load_run_date", "load_row_hash", "loaded_at")
 STALE_GUARD_COLUMN = "load_raw_row"
 
-# -- raw_data.rejects (redshift/migrations/0001_initial/030_raw_data_rejects.sql) ------------
-REJECT_COLUMNS = (
-    "source_table",
-    "record_key",
-    "rule",
-    "reason",
-    "batch_id",
-    "raw_row",
-    "row_hash",
-    "rejected_at",
-)
-# The widths of its text columns, in bytes (Redshift's VARCHAR(n) counts bytes).
-REJECT_WIDTHS = {"source_table": 128, "record_key": 1024, "rule": 1024, "reason": 4096}
-RAW_ROW_WIDTH = 65535
+# raw_data.rejects: its columns and widths are in quality/rejects.py
 
 
 def guards_stale_versions(spec: TableSpec) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rental_analytics.config import validate_identifier
+from rental_analytics.sources.formats import ANY_DATE, DAY_FIRST, YEAR_FIRST
 
 
 @dataclass(frozen=True)
@@ -175,12 +176,7 @@ APARTMENTS_TABLES: tuple[TableSpec, ...] = (
 )
 
 # -- vehicle rentals: CSV files landed under a prefix per table ------------------------------
-# Lab layouts: timestamps yyyy-MM-dd HH:mm:ss, except vehicles.last_update_timestamp and
-# expiration_date (dd-MM-yyyy[ HH:mm:ss]). Both orders are accepted everywhere: a four-digit
-# year first or last cannot be confused, and a file exported by another tool still parses.
-DAY_FIRST = ("dd-MM-yyyy HH:mm:ss", "dd-MM-yyyy")
-YEAR_FIRST = ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd")
-ANY_DATE = (*YEAR_FIRST, *DAY_FIRST)
+# Lab layouts: rental_analytics/sources/formats.py
 
 VEHICLES = TableSpec(
     name="vehicles",

@@ -11,13 +11,12 @@ impossible day (31 February) instead of depending on the session's time parser p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from rental_analytics.columns import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
 from rental_analytics.quality.rule_names import WELL_FORMED_RULE, data_type_rule
+from rental_analytics.sources.formats import BOOLEAN_WORDS, LANDED_BOOLEANS, LAYOUTS, SEPARATORS
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import spark_type
 
@@ -27,27 +26,8 @@ MALFORMED_RULE = WELL_FORMED_RULE
 
 _INTEGER = r"^[+-]?[0-9]+(\.0*)?$"
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_TRUE = ("1", "true", "t", "yes", "y")
-_FALSE = ("0", "false", "f", "no", "n")
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """A date layout: the shape a value must have, and where its year is."""
-
-    pattern: str
-    year_first: bool
-
-
-_TIME = r"[ T][0-9]{1,2}:[0-5][0-9](:[0-5][0-9])?"  # no leap second: :60 would roll over
-LAYOUTS: dict[str, _Layout] = {
-    "yyyy-MM-dd HH:mm:ss": _Layout(rf"^[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}}{_TIME}$", True),
-    "yyyy-MM-dd": _Layout(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$", True),
-    "dd-MM-yyyy HH:mm:ss": _Layout(rf"^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}{_TIME}$", False),
-    "dd-MM-yyyy": _Layout(r"^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$", False),
-    "dd/MM/yyyy": _Layout(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", False),
-}
-_SEPARATORS = r"[-/ T:]"
+_TRUE = tuple(word for word, value in LANDED_BOOLEANS.items() if value)
+_FALSE = tuple(word for word, value in LANDED_BOOLEANS.items() if not value)
 _BLANKS = "\t\n\r\f\u000b\u00a0"  # trimmed like spaces (tabs, no-break spaces, ...)
 
 
@@ -58,7 +38,7 @@ def _parse_datetime(text: Column, formats: tuple[str, ...]) -> Column:
     year_first = F.coalesce(
         *[F.when(text.rlike(LAYOUTS[f].pattern), F.lit(LAYOUTS[f].year_first)) for f in formats]
     )
-    parts = F.split(text, _SEPARATORS)
+    parts = F.split(text, SEPARATORS)
 
     def number(index: int) -> Column:
         return F.coalesce(F.get(parts, index), F.lit("0")).cast("int")
@@ -106,7 +86,7 @@ def _expected(logical_type: str, formats: tuple[str, ...]) -> str:
     if formats:
         return f"a {logical_type} ({' | '.join(formats)})"
     if logical_type == "boolean":
-        return "a boolean (0/1, true/false)"
+        return f"a boolean ({BOOLEAN_WORDS})"
     if logical_type.startswith("decimal"):
         return f"a number fitting {logical_type}"
     if logical_type in ("int", "bigint"):

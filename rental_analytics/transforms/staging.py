@@ -14,8 +14,6 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from rental_analytics.columns import (
-    RAW_ROW_WIDTH,
-    REJECT_WIDTHS,
     SOURCE_FILE_SEQ,
     SOURCE_ROW_SEQ,
     STALE_GUARD_COLUMN,
@@ -23,6 +21,7 @@ from rental_analytics.columns import (
 )
 from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
+from rental_analytics.quality.rejects import RAW_ROW_WIDTH, REJECT_WIDTHS, ROW_HASH_SEPARATOR
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.transforms.common import (
@@ -60,7 +59,7 @@ def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) ->
         fit_bytes(reason, REJECT_WIDTHS["reason"]).alias("reason"),
         F.lit(ctx.batch_id).alias("batch_id"),
         F.col(RAW_ROW).alias("raw_row"),
-        F.md5(F.concat_ws("\x1f", F.col(RAW_ROW), rule)).alias("row_hash"),
+        F.md5(F.concat_ws(ROW_HASH_SEPARATOR, F.col(RAW_ROW), rule)).alias("row_hash"),
         F.lit(ctx.loaded_at).cast("timestamp").alias("rejected_at"),
     )
 

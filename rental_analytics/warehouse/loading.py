@@ -12,13 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from rental_analytics.columns import (
-    LOAD_COLUMNS,
-    REJECT_COLUMNS,
-    STALE_GUARD_COLUMN,
-    guards_stale_versions,
-)
+from rental_analytics.columns import LOAD_COLUMNS, STALE_GUARD_COLUMN, guards_stale_versions
 from rental_analytics.jobs.faults import kill_point
+from rental_analytics.quality.rejects import REJECT_COLUMNS, record_staged, row_hash_sql
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
@@ -69,7 +65,7 @@ def stg_statements(spec: TableSpec) -> StgStatements:
             f" select cast(%(table)s as varchar(128)), {key}, cast(%(rule)s as varchar(1024)),"
             f" cast(%(reason)s as varchar(1024)) || cast({target_name}.{mod} as varchar(64))"
             f" || ')', cast(%(batch_id)s as varchar(64)), {stage}.{guard},"
-            f" md5({stage}.{guard} || chr(31) || cast(%(rule)s as varchar(1024))),"
+            f" {row_hash_sql(f'{stage}.{guard}', 'cast(%(rule)s as varchar(1024))')},"
             f" cast(%(rejected_at)s as timestamp)"
             f" from {stage} join {target} on {on} where {stale}"
         )
@@ -91,14 +87,6 @@ def stg_statements(spec: TableSpec) -> StgStatements:
         ),
         drop_stage=f"drop table {stage}",
     )
-
-
-REJECTS_INSERT = (  # noqa: S608 - fixed text
-    "insert into raw_data.rejects ({cols}) select {cols} from stage_rejects"
-    " where not exists (select 1 from raw_data.rejects"
-    " where rejects.source_table = stage_rejects.source_table"
-    " and rejects.row_hash = stage_rejects.row_hash)"
-).format(cols=", ".join(REJECT_COLUMNS))
 
 
 @dataclass
@@ -204,7 +192,7 @@ def _merge_stage(wh: Warehouse, sql: StgStatements, full_refresh: bool) -> tuple
 
 def _merge_rejects(wh: Warehouse) -> None:
     """Add the staged rejects not yet in raw_data.rejects, then drop stage_rejects."""
-    wh.execute(REJECTS_INSERT)
+    record_staged(wh)
     wh.execute("drop table stage_rejects")
 
 

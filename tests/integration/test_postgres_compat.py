@@ -51,3 +51,14 @@ def test_varchar_refuses_a_value_wider_in_bytes_than_characters(warehouse):
     with pytest.raises(Exception, match="octet_length|check constraint"), warehouse.transaction():
         warehouse.execute(insert, {"u": "é" * 41, "h": "0" * 32})
     warehouse.execute(insert, {"u": "é" * 32, "h": "0" * 32})  # 64 bytes: fits
+
+
+def test_the_reject_row_hash_in_sql_is_the_python_recipe(warehouse):
+    # quality/rejects.py: a stale version is rejected inside the warehouse (row_hash_sql),
+    # the importer's rejects in Python; the same reject must get the same hash.
+    from rental_analytics.quality.rejects import row_hash, row_hash_sql
+
+    for raw_row, rule in [('{"id":"1"}', "IsPrimaryKey"), ('{"c":"Zürich 東京"}', "IsUnique")]:
+        expression = row_hash_sql("cast(%(r)s as varchar(65535))", "cast(%(u)s as varchar(1024))")
+        _, rows = warehouse.query(f"select {expression}", {"r": raw_row, "u": rule})
+        assert rows[0][0] == row_hash(raw_row, rule)

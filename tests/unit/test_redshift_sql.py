@@ -9,11 +9,12 @@ from decimal import Decimal
 import pytest
 from sqlfluff.core import FluffConfig, Linter
 
-from rental_analytics.columns import REJECT_COLUMNS, guards_stale_versions
+from rental_analytics.columns import guards_stale_versions
 from rental_analytics.config import ConfigError
+from rental_analytics.quality.rejects import RECORD_STAGED, REJECT_COLUMNS
 from rental_analytics.sources.tables import APARTMENTS, BOOKINGS, RENTAL_TRANSACTIONS, VEHICLES
 from rental_analytics.warehouse.base import WarehouseError
-from rental_analytics.warehouse.loading import REJECTS_INSERT, stg_statements
+from rental_analytics.warehouse.loading import stg_statements
 from rental_analytics.warehouse.redshift import (
     DataApiStatement,
     ParquetPart,
@@ -359,7 +360,7 @@ def test_load_batch_statements_parse_as_redshift_sql(spec, redshift_parser):
         sql.delete_changed,
         sql.insert_new,
         sql.drop_stage,
-        REJECTS_INSERT,
+        *RECORD_STAGED,
         "drop table stage_rejects",
     ]
     if sql.reject_stale:

@@ -131,3 +131,25 @@ def test_cast_to_spec_orders_and_types_columns(spark):
     assert out.columns == list(APARTMENTS.column_names)
     row = out.first()
     assert row.price == Decimal("2.00") and row.listing_created_on == date(2024, 1, 2)
+
+
+REJECT_SAMPLES = [
+    ('{"id":"1","name":"a"}', "IsPrimaryKey"),
+    ('{"city":"Zürich – Genève 東京"}', 'ColumnValues "price" > 0'),
+    ("", "IsComplete"),
+]
+
+
+def test_the_reject_row_hash_is_one_recipe_in_python_and_spark(spark):
+    # quality/rejects.py: the importer hashes in Python, staging in Spark; a reject recorded
+    # by both must have the one hash, or a rerun would record it twice.
+    from rental_analytics.quality.rejects import ROW_HASH_SEPARATOR
+    from rental_analytics.quality.rejects import row_hash as reject_row_hash
+
+    df = spark.createDataFrame(REJECT_SAMPLES, "raw_row string, rule string")
+    hashed = df.select(
+        "raw_row", "rule", F.md5(F.concat_ws(ROW_HASH_SEPARATOR, "raw_row", "rule")).alias("h")
+    ).collect()
+    assert {(r.raw_row, r.rule): r.h for r in hashed} == {
+        (raw, rule): reject_row_hash(raw, rule) for raw, rule in REJECT_SAMPLES
+    }

@@ -6,50 +6,38 @@ import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from rental_analytics.sources.formats import (
+    EXPORT_BOOLEANS,
+    EXPORT_DATE,
+    EXPORT_DATETIME,
+    date_fields,
+)
+
 _INT32 = (-(2**31), 2**31 - 1)
 _MIN_YEAR = 1000  # MariaDB DATE/DATETIME range starts at 1000-01-01
 
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
-_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
-_DMY_TIME = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
-_ISO_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
 _INT = re.compile(r"[+-]?\d+(?:\.0*)?", re.ASCII)
 _ANY_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_BOOLS = {"true": True, "false": False, "1": True, "0": False}
 
 
 def parse_date(text: str) -> date:
-    """``dd/MM/yyyy`` (the lab format) or ``yyyy-MM-dd``."""
-    s = text.strip()
-    m = _DMY.fullmatch(s)
-    if m:
-        day, month, year = (int(g) for g in m.groups())
-    else:
-        m = _ISO.fullmatch(s)
-        if not m:
-            raise ValueError(f"not a date (expected dd/MM/yyyy or yyyy-MM-dd): {text!r}")
-        year, month, day = (int(g) for g in m.groups())
-    return _checked_date(text, year, month, day)
+    """A DATE column: ``dd/MM/yyyy`` (the lab format) or ``yyyy-MM-dd``
+    (``sources/formats.py``: the layouts the Spark typing of landed files reads too)."""
+    fields = date_fields(text.strip(), EXPORT_DATE)
+    if fields is None:
+        raise ValueError(f"not a date (expected {' or '.join(EXPORT_DATE)}): {text!r}")
+    return _checked_date(text, *fields[:3])
 
 
 def parse_datetime(text: str) -> datetime:
     """A DATETIME column: a date as in :func:`parse_date` (midnight), or with a time,
-    ``dd/MM/yyyy HH:mm[:ss]`` / ``yyyy-MM-dd HH:mm[:ss]``."""
-    s = text.strip()
-    if len(s) <= 10:
-        d = parse_date(s)
-        return datetime(d.year, d.month, d.day)
-    m = _DMY_TIME.fullmatch(s)
-    if m:
-        day, month, year = (int(g) for g in m.groups()[:3])
-    else:
-        m = _ISO_TIME.fullmatch(s)
-        if not m:
-            raise ValueError(
-                f"not a date-time (expected dd/MM/yyyy[ HH:mm[:ss]] or yyyy-MM-dd[ HH:mm:ss]): {text!r}"
-            )
-        year, month, day = (int(g) for g in m.groups()[:3])
-    hour, minute, second = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+    ``dd/MM/yyyy HH:mm[:ss]`` / ``yyyy-MM-dd[ T]HH:mm[:ss]``."""
+    fields = date_fields(text.strip(), EXPORT_DATETIME)
+    if fields is None:
+        raise ValueError(
+            f"not a date-time (expected {' or '.join(EXPORT_DATETIME)}, seconds optional): {text!r}"
+        )
+    year, month, day, hour, minute, second = fields
     d = _checked_date(text, year, month, day)
     try:
         return datetime(d.year, d.month, d.day, hour, minute, second)
@@ -67,8 +55,9 @@ def _checked_date(text: str, year: int, month: int, day: int) -> date:
 
 
 def parse_bool(text: str) -> bool:
-    """``True``/``False`` (the lab format), any case, or ``1``/``0``."""
-    value = _BOOLS.get(text.strip().lower())
+    """``True``/``False`` (the lab format), any case, or ``1``/``0``
+    (``sources/formats.EXPORT_BOOLEANS``)."""
+    value = EXPORT_BOOLEANS.get(text.strip().lower())
     if value is None:
         raise ValueError(f"not a boolean (expected True/False or 1/0): {text!r}")
     return value

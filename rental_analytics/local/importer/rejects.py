@@ -9,20 +9,21 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from rental_analytics.columns import REJECT_COLUMNS
 from rental_analytics.config import Settings
 from rental_analytics.local.importer.errors import SourceImportError
 from rental_analytics.local.importer.rows import RowParser
+from rental_analytics.quality.rejects import (
+    BATCH_ID_CHARS,
+    RAW_ROW_WIDTH,
+    REJECT_COLUMNS,
+    REJECT_WIDTHS,
+    record_staged,
+    row_hash,
+)
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.headers import HeaderMatch
 from rental_analytics.sources.tables import TableSpec
 
-# raw_data.rejects column sizes (Redshift counts bytes)
-_RULE_BYTES = 1024
-_REASON_BYTES = 4096
-_KEY_BYTES = 1024
-_RAW_ROW_BYTES = 65535
-_BATCH_ID_CHARS = 64
 _REJECTS_CHUNK_ROWS = 5000
 
 
@@ -46,7 +47,7 @@ def _cut(value: object, max_chars: int) -> object:
     return value
 
 
-def raw_row_json(raw: dict[str, object], max_bytes: int = _RAW_ROW_BYTES) -> str:
+def raw_row_json(raw: dict[str, object], max_bytes: int = RAW_ROW_WIDTH) -> str:
     """A raw record as compact JSON, non-ASCII kept (as Spark's ``to_json`` writes it), in
     at most ``max_bytes`` UTF-8 bytes: the longest texts are cut, saying so, until it fits."""
     text = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
@@ -70,21 +71,9 @@ def reject_batch_id(table: str, path: Path) -> str:
     with open(path, "rb") as fh:
         digest = hashlib.file_digest(fh, lambda: named).hexdigest()
     batch_id = f"import-{table}-{digest[:16]}"
-    if len(batch_id) > _BATCH_ID_CHARS:
-        raise ValueError(f"reject batch id longer than {_BATCH_ID_CHARS}: {batch_id}")
+    if len(batch_id) > BATCH_ID_CHARS:
+        raise ValueError(f"reject batch id longer than {BATCH_ID_CHARS}: {batch_id}")
     return batch_id
-
-
-# The guard of the pipeline's loads (warehouse/loading.py REJECTS_INSERT): a row already
-# recorded, same table and same row hash, is not recorded again. Taken in two statements:
-# in one, raw_data.rejects is read while it is written, and when the planner takes it for
-# empty (a new warehouse) it rescans the growing table for every staged row: minutes for
-# 100,000 rows instead of a second.
-_DROP_RECORDED = (
-    "delete from stage_rejects using raw_data.rejects"
-    " where rejects.source_table = stage_rejects.source_table"
-    " and rejects.row_hash = stage_rejects.row_hash"
-)
 
 
 # The rows of a file not imported form a batch of their own in the load ledger, written in
@@ -130,14 +119,10 @@ class _RejectsTable:
         if not self.staged:
             return 0, 0
         wh = self._warehouse()
-        columns = ", ".join(REJECT_COLUMNS)
         staged, self.staged = self.staged, 0
         wh.execute("analyze stage_rejects")  # its size, for the join with the table
         with wh.transaction():
-            wh.execute(_DROP_RECORDED)
-            recorded = wh.execute(
-                f"insert into raw_data.rejects ({columns}) select {columns} from stage_rejects"  # noqa: S608
-            )
+            recorded = record_staged(wh)
             wh.execute("delete from stage_rejects")
             if recorded:
                 wh.execute(
@@ -238,17 +223,16 @@ class _Rejects:
 
     def _record(self, key: str | None, rule: str, reason: str, raw: dict[str, object]) -> None:
         raw_row = raw_row_json(raw)
-        rule = _column_text(rule, _RULE_BYTES)
-        row_hash = hashlib.md5(f"{raw_row}\x1f{rule}".encode()).hexdigest()  # as staging does
+        rule = _column_text(rule, REJECT_WIDTHS["rule"])
         self._table.add(
             (
                 self._source_table,
-                None if key is None else _column_text(key, _KEY_BYTES),
+                None if key is None else _column_text(key, REJECT_WIDTHS["record_key"]),
                 rule,
-                _column_text(reason, _REASON_BYTES),
+                _column_text(reason, REJECT_WIDTHS["reason"]),
                 self.batch_id,
                 raw_row,
-                row_hash,
+                row_hash(raw_row, rule),
                 self._rejected_at,
             )
         )
