@@ -31,13 +31,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 import yaml
 
+from rental_analytics.aws.copy_role import CopyRoleError, associate_copy_role, target_name
+from rental_analytics.aws.packaging import build_wheel, glue_runtime_modules
 from rental_analytics.config import WAREHOUSE_IDENTITIES, ConfigError, RedshiftSettings
+from rental_analytics.warehouse.base import sql_dir
+from rental_analytics.warehouse.migrations import apply
+from rental_analytics.warehouse.redshift import data_api_warehouse
+from rental_analytics.warehouse.sqltext import quote_identifier
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE_FILE = REPO / "infra" / "rental_analytics.yaml"
-GLUE_SCRIPTS = ("extract_raw.py", "load_raw.py", "curate.py")
+GLUE_SCRIPTS = ("extract.py", "load_raw.py", "curate.py")
 # CloudFormation takes a template body of at most this many bytes; larger needs S3.
 MAX_TEMPLATE_BODY = 51_200
 # Parameters deploy fills itself; the parameters file may not set them.
@@ -348,8 +355,6 @@ def create_roles(wh, database: str) -> None:
     and for Serverless "Identity and access management in Redshift Serverless",
     serverless-iam). Redshift has no CREATE ROLE IF NOT EXISTS: svv_roles says.
     """
-    from rental_analytics.warehouse.sqltext import quote_identifier
-
     for identity in WAREHOUSE_IDENTITIES:
         role = f"rentals_{identity}"
         _, rows = wh.query("select 1 from svv_roles where role_name = %(r)s", {"r": role})
@@ -364,8 +369,6 @@ def create_roles(wh, database: str) -> None:
 def apply_warehouse_sql(wh, sql_root: Path, database: str, say: Callable[[str], None]) -> int:
     """Roles, then the missing migrations, the views and the grants, as the deploying
     identity (the warehouse's owner); returns the migrations applied."""
-    from rental_analytics.warehouse.migrations import apply
-
     create_roles(wh, database)
     result = apply(wh, sql_root)
     for label in result.applied:
@@ -382,8 +385,6 @@ def associate_role(
 ) -> bool:
     """The COPY role associated with the namespace or cluster; a DeployError with the exact
     command when this identity may not associate it."""
-    from rental_analytics.aws.copy_role import CopyRoleError, associate_copy_role, target_name
-
     try:
         changed = associate_copy_role(settings, role_arn, client)
     except CopyRoleError as exc:
@@ -446,8 +447,6 @@ def deploy(
     ``redshift_admin`` returns the client that associates the COPY role: by default boto3's
     ``redshift-serverless`` client for a workgroup, ``redshift`` for a cluster.
     """
-    import boto3
-
     template, body, given = _checked_inputs(stack_name, parameters_file)
     artifacts, parameters = _build_artifacts(template, given, build_dir, say)
 
@@ -496,8 +495,6 @@ def _build_artifacts(
     say: Callable[[str], None],
 ) -> tuple[Artifacts, list[dict[str, str]]]:
     """The wheel built and the artifacts planned; the stack's parameters, computed ones too."""
-    from rental_analytics.aws.packaging import build_wheel, glue_runtime_modules
-
     say("building the wheel")
     wheel = build_wheel(build_dir)
     version = wheel.name.split("-")[1]
@@ -589,10 +586,7 @@ def _apply_redshift(
     say: Callable[[str], None],
 ) -> int:
     """redshift/ applied to the workgroup or cluster; returns the migrations applied."""
-    from rental_analytics.warehouse.base import sql_dir
-
     if open_redshift is None:
-        from rental_analytics.warehouse.redshift import data_api_warehouse
 
         def open_redshift(rs: RedshiftSettings):
             return data_api_warehouse(rs, endpoint_url=endpoint_url)

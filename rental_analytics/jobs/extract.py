@@ -28,7 +28,7 @@ def domain_reader(
 
 
 def run(args: JobArgs, settings: Settings, spark: SparkSession) -> ExtractResult:
-    """The extract job (glue_jobs/extract_raw.py): ``--domain``'s tables into one raw batch."""
+    """The extract job (glue_jobs/extract.py): ``--domain``'s tables into one raw batch."""
     if not args.domain:
         raise ConfigError("--domain is required: apartments or vehicle_rentals")
     reader = domain_reader(spark, settings, args.domain)

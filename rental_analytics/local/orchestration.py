@@ -62,9 +62,9 @@ class GlueJob:
 
 JOBS: tuple[GlueJob, ...] = (
     GlueJob("extract_apartments", "ExtractApartments", "ExtractApartmentsJobName",
-            "extract_raw.py", "extract", {"--domain": "apartments"}),
+            "extract.py", "extract", {"--domain": "apartments"}),
     GlueJob("extract_vehicle_rentals", "ExtractVehicleRentals", "ExtractVehicleRentalsJobName",
-            "extract_raw.py", "extract", {"--domain": "vehicle_rentals"}),
+            "extract.py", "extract", {"--domain": "vehicle_rentals"}),
     GlueJob("load_raw", "LoadRaw", "LoadRawJobName", "load_raw.py", "load_raw"),
     GlueJob("curate", "Curate", "CurateJobName", "curate.py", "curate"),
 )  # fmt: skip

@@ -66,7 +66,7 @@ def glue_argv(secret_arn: str, **overrides: str | None) -> list[str]:
             arguments.pop(f"--{name}", None)
         else:
             arguments[f"--{name}"] = value
-    argv = ["/tmp/glue_jobs/extract_raw.py", "--JOB_ID", "j_0123456789abcdef"]
+    argv = ["/tmp/glue_jobs/extract.py", "--JOB_ID", "j_0123456789abcdef"]
     argv += ["--JOB_RUN_ID", JOB_RUN_ID]
     for key, value in arguments.items():
         argv += [key, value]

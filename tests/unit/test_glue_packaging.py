@@ -87,7 +87,7 @@ def test_the_installed_wheel_alone_finds_every_sql_file(wheel, tmp_path):
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
     scripts = [
-        str(REPO / "glue_jobs" / name) for name in ("extract_raw.py", "load_raw.py", "curate.py")
+        str(REPO / "glue_jobs" / name) for name in ("extract.py", "load_raw.py", "curate.py")
     ]
     site = sysconfig.get_paths()["purelib"]  # pyspark, awsglue, boto3: Glue's own there
     done = subprocess.run(

@@ -26,7 +26,7 @@ from tests.support.glue_aws import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-GLUE_SCRIPTS = ["extract_raw.py", "load_raw.py", "curate.py"]
+GLUE_SCRIPTS = ["extract.py", "load_raw.py", "curate.py"]
 JSON_FIELDS = ["time", "level", "logger", "message", "job", "run_id"]
 
 

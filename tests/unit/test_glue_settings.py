@@ -191,7 +191,7 @@ def test_without_environment_the_settings_are_the_local_home(tmp_path, monkeypat
         )
     )
     monkeypatch.setenv("RENTALS_HOME", str(tmp_path))
-    argv = ["extract_raw.py", "--JOB_NAME", "extract_apartments", "--run_date", "2024-05-01"]
+    argv = ["extract.py", "--JOB_NAME", "extract_apartments", "--run_date", "2024-05-01"]
     args = resolve_job_args(argv)
     assert args.environment == LOCAL
     s = job_settings(args, argv)
