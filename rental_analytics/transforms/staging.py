@@ -19,8 +19,8 @@ from rental_analytics.columns import (
     STALE_GUARD_COLUMN,
     guards_stale_versions,
 )
-from rental_analytics.quality import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.dqdl import Rule
+from rental_analytics.quality.evaluate import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.rejects import RAW_ROW_WIDTH, REJECT_WIDTHS, ROW_HASH_SEPARATOR
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec

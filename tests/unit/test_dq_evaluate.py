@@ -12,14 +12,13 @@ from decimal import Decimal
 
 import pytest
 
-from rental_analytics.quality import (
+from rental_analytics.quality import DatasetFailure, parse_ruleset
+from rental_analytics.quality.evaluate import (
     FAILURES_COLUMN,
-    DatasetFailure,
+    FAILURES_TYPE,
     evaluate_dataset,
-    parse_ruleset,
     with_row_failures,
 )
-from rental_analytics.quality.evaluate import FAILURES_TYPE
 
 
 def rules(*texts: str):

@@ -26,7 +26,7 @@ from rental_analytics.columns import (
     STALE_GUARD_COLUMN,
 )
 from rental_analytics.jobs.load_raw import load_rules
-from rental_analytics.quality import FAILURES_COLUMN
+from rental_analytics.quality.evaluate import FAILURES_COLUMN
 from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import (
     ANY_DATE,
