@@ -33,6 +33,7 @@ from rental_analytics.config import Settings
 from rental_analytics.local.csv_files import write_csv
 from rental_analytics.local.generator_vehicles import planned_vehicle_counts, write_vehicle_csvs
 from rental_analytics.local.importer import ImportSummary, import_files, land_vehicle_files
+from rental_analytics.local.names import FIRST_NAMES, SURNAMES
 
 FIRST_DATE = date(2020, 1, 1)
 LAST_DATE = date(2025, 3, 31)
@@ -96,19 +97,6 @@ STATE_CODES = (
     "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
     "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
     "VA", "WA", "WV", "WI", "WY",
-)  # fmt: skip
-SURNAMES = (
-    "Johnson", "Fowler", "Kelley", "Gibson", "Delgado", "Austin", "Kelly", "Smith", "Carroll",
-    "Burch", "James", "Crane", "Rodriguez", "Charles", "Stewart", "Abbott", "Dean", "Stanley",
-    "Riley", "Holt", "Chang", "Bryan", "Lee", "Garcia", "Martinez", "Brown", "Davis", "Miller",
-    "Wilson", "Moore", "Taylor", "Anderson", "Thomas", "Jackson", "White", "Harris", "Martin",
-    "Thompson", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams",
-    "Nelson", "Hill", "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans",
-    "Turner", "Torres", "Parker", "Collins", "Edwards", "Morris",
-)  # fmt: skip
-FIRST_NAMES = (
-    "Keith", "Erica", "Lisa", "Mark", "Sarah", "James", "Anna", "David", "Laura", "Brian",
-    "Megan", "Kevin", "Amy", "Jason", "Emily", "Ryan", "Nicole", "Eric", "Rachel", "Adam",
 )  # fmt: skip
 STREET_SUFFIXES = (
     "Street", "Avenue", "Lane", "Road", "Turnpike", "Island", "Drive", "Court", "Way", "Place",

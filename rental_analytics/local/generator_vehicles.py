@@ -46,6 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rental_analytics.local import names
 from rental_analytics.local.csv_files import write_csv
 
 VEHICLE_LAB_COUNTS = {
@@ -108,19 +109,14 @@ RENTALS_FIRST_DAY = date(2024, 1, 1)
 RENTALS_DAYS = 152  # 2024-01-01 .. 2024-05-31
 MAX_RENTAL_HOURS = 72
 
+# The apartments generator's names first, then more.
 SURNAMES = (
-    "Johnson", "Fowler", "Kelley", "Gibson", "Delgado", "Austin", "Kelly", "Smith", "Carroll",
-    "Burch", "James", "Crane", "Rodriguez", "Charles", "Stewart", "Abbott", "Dean", "Stanley",
-    "Riley", "Holt", "Chang", "Bryan", "Lee", "Garcia", "Martinez", "Brown", "Davis", "Miller",
-    "Wilson", "Moore", "Taylor", "Anderson", "Thomas", "Jackson", "White", "Harris", "Martin",
-    "Thompson", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams",
-    "Nelson", "Hill", "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans",
-    "Turner", "Torres", "Parker", "Collins", "Edwards", "Morris", "Velazquez", "Gonzales",
-    "Bean", "Gilbert", "Simmons", "Coleman", "Robinson", "Deleon", "Griffin", "Huff", "Ward",
+    *names.SURNAMES,
+    "Velazquez", "Gonzales", "Bean", "Gilbert", "Simmons", "Coleman", "Robinson", "Deleon",
+    "Griffin", "Huff", "Ward",
 )  # fmt: skip
 FIRST_NAMES = (
-    "Keith", "Erica", "Lisa", "Mark", "Sarah", "James", "Anna", "David", "Laura", "Brian",
-    "Megan", "Kevin", "Amy", "Jason", "Emily", "Ryan", "Nicole", "Eric", "Rachel", "Adam",
+    *names.FIRST_NAMES,
     "Courtney", "Andrew", "Michael", "Molly", "Jennifer", "Robert", "Maria", "Daniel",
     "Jessica", "Christopher", "Ashley", "Matthew", "Stephanie", "Joshua", "Heather", "John",
 )  # fmt: skip

@@ -292,10 +292,8 @@ def _source_catalogue(
     describe = getattr(reader, "source_columns", None)
     if describe is None or not specs:
         return None
-    try:
+    with _failing_as(f"{domain}: reading the source's columns failed"):
         return describe([s.name for s in specs])
-    except Exception as exc:
-        raise ExtractError(f"{domain}: reading the source's columns failed: {exc}") from exc
 
 
 def _jdbc_read(
@@ -351,14 +349,14 @@ def _landed_read(
 
 
 @contextmanager
-def _failing_as(domain: str, spec: TableSpec) -> Iterator[None]:
-    """Any error of a table's extraction as an ExtractError naming domain and table."""
+def _failing_as(what: str) -> Iterator[None]:
+    """Any error inside as an ExtractError saying ``what`` failed (where, which table)."""
     try:
         yield
     except ExtractError:
         raise
     except Exception as exc:
-        raise ExtractError(f"{domain}.{spec.name}: extraction failed: {exc}") from exc
+        raise ExtractError(f"{what}: {exc}") from exc
 
 
 def extract_domain(
@@ -424,7 +422,7 @@ def _plan_tables(
     planned: list[_Planned] = []
     for spec in specs:
         started = time.monotonic()
-        with _failing_as(domain, spec):
+        with _failing_as(f"{domain}.{spec.name}: extraction failed"):
             read = _plan_read(reader, spec, state, run_date, settings, refresh, catalogue)
         planned.append((spec, read, time.monotonic() - started))
     return planned
@@ -465,7 +463,7 @@ def _write_tables(
         path = raw_batch_path(
             settings.lake_root, result.domain, spec.name, result.run_date, result.batch_id
         )
-        with _failing_as(result.domain, spec):
+        with _failing_as(f"{result.domain}.{spec.name}: extraction failed"):
             rows, batch = _write_batch(spark, read, path)
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
