@@ -1,9 +1,15 @@
-"""The `rentals` command: local stack, source data, runs, queries, reports, bookmarks."""
+"""The `rentals` command: local stack, source data, runs, queries, reports, bookmarks.
+
+Each command imports the modules it uses when it runs: `rentals --help` or `rentals runs`
+must not pay for Spark, boto3, moto, psycopg or plotly, which the other commands need.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,8 +166,6 @@ _PROGRESS_STYLE = {
 
 def _job_environment() -> dict[str, str]:
     """What the job processes see of this shell: the RENTALS_* settings, faults aside."""
-    import os
-
     from rental_analytics.local.orchestration import FAULTS_ENV
 
     return {k: v for k, v in os.environ.items() if k.startswith("RENTALS_") and k != FAULTS_ENV}
@@ -176,8 +180,6 @@ def run(run_date: str | None, full_refresh: str) -> None:
     Set RENTALS_FAIL_JOBS=job[@point][:N],... to make named jobs fail their next N runs
     (at start, or killed with SIGKILL at a kill point or after a delay like 2.5s).
     """
-    import os
-
     from rental_analytics.local.orchestration import FAULTS_ENV, WorkflowError, parse_faults
     from rental_analytics.local.run_lock import RunLock, RunLockedError
 
@@ -601,8 +603,6 @@ def deploy(
     """Deploy to AWS: build the wheel, upload it and the Glue scripts, create or update the
     CloudFormation stack through a change set (shown first), apply redshift/ to the
     warehouse, and print how to start a run. Credentials come from the usual AWS chain."""
-    import tempfile
-
     from botocore.exceptions import BotoCoreError, ClientError
 
     from rental_analytics.aws import deploy as deploying

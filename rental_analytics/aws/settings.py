@@ -150,7 +150,7 @@ def aws_settings(argv: Sequence[str], session=None) -> Settings:
     credentials of ``--source_secret_id``, Redshift, Spark of the Glue run."""
     args = resolve_aws_arguments(argv)
     if session is None:
-        import boto3
+        import boto3  # deferred: slow to import, and a caller may pass its own session
 
         session = boto3.session.Session()
     region = aws_region(session, args.source_secret_id)

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.config import Settings
-from rental_analytics.jobs.args import AWS, LOCAL, JobArgs
+from rental_analytics.jobs.args import AWS, LOCAL, JobArgs, resolve_job_args
 from rental_analytics.jobs.faults import arm_kill_timer, fail_if_told
+from rental_analytics.runs import job_metrics_path
 
 log = logging.getLogger("rental_analytics")
 
@@ -69,6 +70,7 @@ def configure_logging(environment: str = LOCAL, job: str = "", run_id: str = "")
 def job_settings(args: JobArgs, argv: Sequence[str]) -> Settings:
     """The Settings of this run: from the local home, or from the Glue job's arguments."""
     if args.environment == AWS:
+        # AWS only: Secrets Manager through boto3, which a local job does not load.
         from rental_analytics.aws.settings import aws_settings
 
         return aws_settings(argv)
@@ -76,6 +78,7 @@ def job_settings(args: JobArgs, argv: Sequence[str]) -> Settings:
 
 
 def job_spark(app_name: str, settings: Settings):
+    # pyspark imported here: the curate job runs without Spark (needs_spark=False).
     if not settings.spark_master:
         # In Glue the runtime has configured the session (S3, metrics, logging) before the
         # script starts: take it, with the session settings every job needs.
@@ -102,8 +105,6 @@ def write_metrics(path: str, job: str, metrics: Any) -> None:
 def metrics_path(args, settings: Settings) -> str:
     """Where the job's metrics go as a file: the explicit path, else beside the workflow
     run's logs; "" (stdout only) when runs are not kept as files (AWS: CloudWatch has it)."""
-    from rental_analytics.runs import job_metrics_path
-
     if args.metrics_path or not (args.run_id and args.job_run_id and settings.runs_root):
         return args.metrics_path
     return str(job_metrics_path(settings.runs_root, args.run_id, args.job_name, args.job_run_id))
@@ -111,7 +112,7 @@ def metrics_path(args, settings: Settings) -> str:
 
 def aws_sdk_versions() -> dict[str, str]:
     """The boto3 and botocore this process imports (Glue's own, or the pinned ones)."""
-    import boto3
+    import boto3  # deferred: slow to import, and only the AWS checks ask
     import botocore
 
     return {"boto3": boto3.__version__, "botocore": botocore.__version__}
@@ -121,7 +122,7 @@ def require_data_api_sessions() -> None:
     """Fail at job start, saying what to do, when botocore lacks the Data API sessions the
     Redshift warehouse needs (ExecuteStatement SessionId/SessionKeepAliveSeconds, 2024-08-30).
     Read from botocore's own service model: no call to AWS."""
-    import botocore.session
+    import botocore.session  # deferred: slow to import, only AWS jobs check it
 
     model = botocore.session.get_session().get_service_model("redshift-data")
     members = model.operation_model("ExecuteStatement").input_shape.members
@@ -142,8 +143,6 @@ def run_job(argv: Sequence[str], body, *, needs_spark: bool = True) -> int:
     the process exits non-zero (``sys.exit(main())`` in glue_jobs/) and the orchestrator,
     Glue or the local emulator, sees the run fail with the exception as its error.
     """
-    from rental_analytics.jobs.args import resolve_job_args
-
     configure_logging()
     arm_kill_timer()
     args = resolve_job_args(argv)

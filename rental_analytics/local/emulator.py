@@ -28,6 +28,10 @@ tests/integration/test_workflow_emulated.py:
    gives an ISO 8601 string (``2019-03-26T20:14:13.192Z``, the Context object page of the
    Step Functions developer guide), so string intrinsics on it fail with States.Runtime.
    It is given as AWS gives it.
+
+moto, werkzeug and boto3 are imported inside the functions that patch, serve and call
+them: only the emulator process loads moto (seconds), not every `rentals` command that
+imports this module to reach it.
 """
 
 from __future__ import annotations

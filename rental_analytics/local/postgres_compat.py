@@ -17,6 +17,8 @@ it: ``datediff('day', a, b)``.
 
 from __future__ import annotations
 
+import psycopg
+
 from rental_analytics.config import DatabaseSettings
 
 # Names and the plural forms Redshift accepts for each datepart this project may use.
@@ -95,8 +97,6 @@ $$;
 
 def install(db: DatabaseSettings) -> None:
     """Create (or replace) the functions in ``db``, connected as its owner."""
-    import psycopg
-
     with psycopg.connect(
         host=db.host, port=db.port, user=db.user, password=db.password, dbname=db.database,
         autocommit=True,

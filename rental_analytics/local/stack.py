@@ -30,11 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import psycopg
 import pymysql
+from psycopg import sql
 
-from rental_analytics.config import WAREHOUSE_IDENTITIES, DatabaseSettings
+from rental_analytics.config import WAREHOUSE_IDENTITIES, DatabaseSettings, Settings
 from rental_analytics.local import postgres_compat
+from rental_analytics.local.emulator import LocalEmulator
 from rental_analytics.local.processes import pid_alive, stop_pid
+from rental_analytics.warehouse import connect
+from rental_analytics.warehouse.migrations import apply, code_version, warehouse_version
 
 PG_BIN = Path(os.environ.get("RENTALS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_SERVICE_USER = "postgres"
@@ -326,7 +331,6 @@ class LocalStack:
         if proc.returncode != 0:
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
             raise StackError(f"PostgreSQL did not start: {proc.stderr}\n{tail}")
-        import psycopg
 
         def check() -> None:
             psycopg.connect(
@@ -378,13 +382,6 @@ class LocalStack:
         (PostgreSQL 15 gives PUBLIC none on the public schema; it is revoked all the same);
         the job gets TEMP for its staging tables, the analyst does not.
         """
-        import psycopg
-        from psycopg import sql
-
-        from rental_analytics.config import Settings
-        from rental_analytics.warehouse import connect
-        from rental_analytics.warehouse.migrations import apply
-
         _, creds = self._load_or_create_config()
         creds = self._identity_passwords(creds)
         admin = Settings.local(self.home).warehouse
@@ -429,10 +426,6 @@ class LocalStack:
     def _warehouse_ready(self) -> bool:
         """The identities exist and the warehouse is at this code's version (checked as the
         admin): then `up` leaves the warehouse alone, and needs no owner login."""
-        from rental_analytics.config import Settings
-        from rental_analytics.warehouse import connect
-        from rental_analytics.warehouse.migrations import code_version, warehouse_version
-
         creds = json.loads(self.secrets_file.read_text())
         if any(f"warehouse_{i}_password" not in creds for i in WAREHOUSE_IDENTITIES):
             return False
@@ -473,8 +466,6 @@ class LocalStack:
 
     def emulator(self):
         """The home's local AWS emulator (Step Functions, Glue, SNS); started on demand."""
-        from rental_analytics.local.emulator import LocalEmulator
-
         stack, _ = self._load_or_create_config()
         return LocalEmulator(self.home, stack["emulator_port"])
 

@@ -96,7 +96,7 @@ class S3StateDocument(_UsesS3):
 
     def read_text(self) -> str | None:
         """The document, or None when there is none yet."""
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import ClientError  # with boto3: see s3_client
 
         try:
             obj = self.client.get_object(Bucket=self.location.bucket, Key=self.location.key)

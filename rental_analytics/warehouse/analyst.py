@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rental_analytics.warehouse.base import WarehouseError
+
 
 class AnalystSetupError(Exception):
     """A setting or permission the analyst connection needs is missing; says which."""
@@ -105,7 +107,7 @@ def settings_from_parameters(path: Path, region: str = "") -> AnalystSettings:
 
 def settings_from_stack(session, stack_name: str) -> AnalystSettings:
     """From the deployed stack's parameters (CloudFormation DescribeStacks)."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError  # only with a stack: boto3
 
     cfn = session.client("cloudformation")
     try:
@@ -156,8 +158,6 @@ class AnalystWarehouse:
             self._conn = None
 
     def query(self, sql: str, params=None) -> tuple[list[str], list[tuple]]:
-        from rental_analytics.warehouse.base import WarehouseError
-
         cursor = self._conn.cursor()
         try:
             cursor.execute(sql, params)

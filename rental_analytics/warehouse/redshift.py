@@ -280,7 +280,7 @@ def list_parquet_parts(s3: Any, bucket: str, prefix: str) -> list[ParquetPart]:
 
 
 def _parquet_columns(s3: Any, bucket: str, key: str, size: int) -> tuple[str, ...]:
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # deferred: large, and only a COPY reads part footers
 
     reader = io.BufferedReader(_S3Range(s3, bucket, key, size), buffer_size=64 * 1024)
     try:

@@ -23,6 +23,7 @@ from rental_analytics.quality.rejects import (
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.headers import HeaderMatch
 from rental_analytics.sources.tables import TableSpec
+from rental_analytics.warehouse import connect
 
 _REJECTS_CHUNK_ROWS = 5000
 
@@ -145,8 +146,6 @@ class _RejectsTable:
 
     def _warehouse(self):
         if self._wh is None:
-            from rental_analytics.warehouse import connect
-
             try:
                 wh = connect(self._settings)
             except Exception as exc:  # the engine's own connection error, with its reason
