@@ -9,6 +9,7 @@ Python: no Spark here.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -27,7 +28,6 @@ LAYOUTS: dict[str, Layout] = {
     "yyyy-MM-dd": Layout(r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$", True),
     "dd-MM-yyyy HH:mm:ss": Layout(rf"^[0-9]{{1,2}}-[0-9]{{1,2}}-[0-9]{{4}}{_TIME}$", False),
     "dd-MM-yyyy": Layout(r"^[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}$", False),
-    "dd/MM/yyyy HH:mm:ss": Layout(rf"^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}{_TIME}$", False),
     "dd/MM/yyyy": Layout(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", False),
 }
 # Every layout's fields are split at these; seconds absent count as 0.
@@ -42,7 +42,16 @@ YEAR_FIRST = ("yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd")
 ANY_DATE = (*YEAR_FIRST, *DAY_FIRST)
 
 # The lab's database exports (apartments), imported into the source database: dates
-# dd/MM/yyyy, or ISO.
+# dd/MM/yyyy, or ISO with two-digit month and day; times H:mm[:ss] (a minute of 61 is a
+# value, refused as an invalid time of day, not as a shape). Stricter than the landed
+# layouts above, as the importer has always been.
+_EXPORT_TIME = r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2})?"
+EXPORT_LAYOUTS: dict[str, Layout] = {
+    "dd/MM/yyyy HH:mm:ss": Layout(rf"^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}{_EXPORT_TIME}$", False),
+    "dd/MM/yyyy": Layout(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$", False),
+    "yyyy-MM-dd HH:mm:ss": Layout(rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}{_EXPORT_TIME}$", True),
+    "yyyy-MM-dd": Layout(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", True),
+}
 EXPORT_DATE = ("dd/MM/yyyy", "yyyy-MM-dd")
 EXPORT_DATETIME = ("dd/MM/yyyy HH:mm:ss", "yyyy-MM-dd HH:mm:ss", *EXPORT_DATE)
 
@@ -61,18 +70,25 @@ LANDED_BOOLEANS: dict[str, bool] = {
 }
 BOOLEAN_WORDS = "0/1, true/false"  # how an error names them
 
-_COMPILED = {name: re.compile(layout.pattern, re.ASCII) for name, layout in LAYOUTS.items()}
 _SPLIT = re.compile(SEPARATORS)
 
 
-def date_fields(text: str, formats: tuple[str, ...]) -> tuple[int, ...] | None:
-    """(year, month, day, hour, minute, second) of ``text`` (trimmed) in the first of
-    ``formats`` whose shape it has, else None. The calendar is not checked here: a caller
-    builds its own date and says why one is impossible."""
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.ASCII)
+
+
+def date_fields(
+    text: str, formats: tuple[str, ...], layouts: dict[str, Layout] = EXPORT_LAYOUTS
+) -> tuple[int, ...] | None:
+    """(year, month, day, hour, minute, second) of ``text`` in the first of ``formats``
+    (names in ``layouts``) whose shape it has, else None. The caller trims; the calendar is
+    not checked here: a caller builds its own date and says why one is impossible."""
     for name in formats:
-        if _COMPILED[name].fullmatch(text):
+        layout = layouts[name]
+        if _compiled(layout.pattern).fullmatch(text):
             parts = [int(p) for p in _SPLIT.split(text)] + [0, 0, 0]
-            if LAYOUTS[name].year_first:
+            if layout.year_first:
                 year, month, day = parts[0], parts[1], parts[2]
             else:
                 day, month, year = parts[0], parts[1], parts[2]
