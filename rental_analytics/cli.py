@@ -286,6 +286,19 @@ def _reconciliation_table(record) -> Table | None:
     return table
 
 
+def _seconds_table(record) -> Table | None:
+    """Seconds per step, table and merge, from each step's last attempt: where a run's time
+    went, without a profiler."""
+    table = Table(title="seconds per table and step")
+    for col in ("state", "table / target", "seconds", "steps"):
+        table.add_column(col, justify="right" if col == "seconds" else "left")
+    for step in record.steps:
+        for name, seconds, steps in step.seconds_by_part():
+            detail = "  ".join(f"{k} {v:.1f}" for k, v in steps.items())
+            table.add_row(step.state, name, f"{seconds:.1f}", detail)
+    return table if table.row_count else None
+
+
 @main.command()
 @click.option("--limit", default=10, show_default=True, help="how many runs, newest first")
 @click.option("--run-id", help="one run, step by step")
@@ -303,6 +316,9 @@ def runs(limit: int, run_id: str | None) -> None:
         reconciliation = _reconciliation_table(record)
         if reconciliation is not None:
             out.print(reconciliation)
+        seconds = _seconds_table(record)
+        if seconds is not None:
+            out.print(seconds)
         for step in record.steps:
             for a in step.attempts:
                 detail = a.error and f" {a.error}"

@@ -123,6 +123,25 @@ class StepRecord:
             figures["merged"] += mg.get("rows_merged", 0)
         return figures
 
+    def seconds_by_part(self) -> list[tuple[str, float, dict[str, float]]]:
+        """Where the last attempt's time went, from its metrics: (table or merge target,
+        seconds, seconds per step) for each table extracted or loaded and each merge, then
+        the quality gate; empty for an attempt without metrics."""
+        m = self.attempts[-1].metrics if self.attempts else {}
+        parts: list[tuple[str, float, dict[str, float]]] = []
+        for t in m.get("tables", []):
+            steps = {k: float(v) for k, v in (t.get("steps") or {}).items()}
+            parts.append((t.get("table", "?"), float(t.get("seconds", 0.0)), steps))
+        for b in m.get("batches", []):
+            steps = {k: float(v) for k, v in (b.get("seconds") or {}).items()}
+            total = sum(v for k, v in steps.items() if k != "load_transaction")
+            parts.append((b.get("table", "?"), total, steps))
+        for mg in m.get("merges", []):
+            parts.append((mg.get("target", "?"), float(mg.get("seconds", 0.0)), {}))
+        if m.get("quality_rules"):
+            parts.append(("quality gate", float(m.get("quality_seconds", 0.0)), {}))
+        return parts
+
 
 @dataclass
 class RunRecord:

@@ -182,6 +182,9 @@ def main() -> None:
         help="the performance floor to compare with (default: ../shared/perf/baseline.py)",
     )
     parser.add_argument("--no-baseline", dest="baseline", action="store_const", const="")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the scratch home (runs, metrics) afterwards"
+    )
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="rentals-bench-", dir="/tmp"))
@@ -225,7 +228,11 @@ def main() -> None:
         if args.pipeline:
             bench_pipeline(home, settings, args)
     finally:
-        stack.clean()
+        if args.keep:
+            stack.down()
+            print(f"home kept: {home}")
+        else:
+            stack.clean()
 
 
 if __name__ == "__main__":

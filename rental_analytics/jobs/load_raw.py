@@ -12,6 +12,7 @@ from pyspark.sql import SparkSession
 from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.jobs.args import JobArgs
 from rental_analytics.jobs.faults import kill_point
+from rental_analytics.jobs.timing import StepSeconds
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import BookmarkStore, TableBatch
@@ -73,7 +74,10 @@ def _load_domain(
             if batch_is_loaded(wh, table, batch.batch_id):
                 continue
             ctx = BatchContext(batch.batch_id, date.fromisoformat(batch.run_date), loaded_at)
-            accepted_path, rejects_path = _stage_batch(spark, settings, domain, spec, tb, ctx)
+            steps = StepSeconds()
+            accepted_path, rejects_path = _stage_batch(
+                spark, settings, domain, spec, tb, ctx, steps
+            )
             kill_point("batch_staged")
             result.batches.append(
                 load_batch(
@@ -86,6 +90,7 @@ def _load_domain(
                     accepted_path=accepted_path,
                     rejects_path=rejects_path,
                     rows_extracted=tb.rows,
+                    steps=steps,
                 )
             )
             kill_point("batch_loaded")
@@ -98,9 +103,10 @@ def _stage_batch(
     spec: TableSpec,
     tb: TableBatch,
     ctx: BatchContext,
+    steps: StepSeconds,
 ) -> tuple[str, str]:
     """Check a raw batch's rows and write the accepted ones and the rejects to the lake;
-    their paths (accepted, rejects)."""
+    their paths (accepted, rejects). Spark reads and checks the rows in the first write."""
     schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
     raw = spark.read.schema(schema).parquet(tb.path)
     # Both outputs derive from the checked rows: check (parse, rules) once.
@@ -110,8 +116,10 @@ def _stage_batch(
         settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
     )
     rejects_path = staged_batch_path(settings.lake_root, domain, spec.name, ctx.batch_id, "rejects")
-    accepted.write.mode("overwrite").parquet(accepted_path)
-    rejects.write.mode("overwrite").parquet(rejects_path)
+    with steps.step("read_check_write_accepted"):
+        accepted.write.mode("overwrite").parquet(accepted_path)
+    with steps.step("write_rejects"):
+        rejects.write.mode("overwrite").parquet(rejects_path)
     checked.unpersist()
     return accepted_path, rejects_path
 

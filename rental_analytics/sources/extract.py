@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from rental_analytics.config import Settings, validate_identifier
 from rental_analytics.jobs.faults import kill_point
+from rental_analytics.jobs.timing import StepSeconds
 from rental_analytics.lake import raw_batch_path
 from rental_analytics.sources.bookmarks import BookmarkStore, DomainState, TableBatch
 from rental_analytics.sources.drift import (
@@ -258,6 +259,7 @@ class TableExtract:
     seconds: float
     query: str  # the source query, or the files read
     notes: list[str] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds: plan, write, bookmark
 
 
 @dataclass
@@ -459,26 +461,37 @@ def _write_tables(
     bookmarks: dict[str, dict[str, Any]] = {}
     for spec, read, planning_s in planned:
         started = time.monotonic() - planning_s
+        steps = StepSeconds(plan=round(planning_s, 3))
         is_refresh = spec.name in refresh
         path = raw_batch_path(
             settings.lake_root, result.domain, spec.name, result.run_date, result.batch_id
         )
-        with _failing_as(f"{result.domain}.{spec.name}: extraction failed"):
+        with _failing_as(f"{result.domain}.{spec.name}: extraction failed"), steps.step("write"):
             rows, batch = _write_batch(spark, read, path)
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
             result.tables.append(
                 TableExtract(
-                    spec.name, 0, None, False, time.monotonic() - started, read.describe, read.notes
-                )
+                    spec.name,
+                    0,
+                    None,
+                    False,
+                    time.monotonic() - started,
+                    read.describe,
+                    read.notes,
+                    steps,
+                )  # fmt: skip
             )
             continue
-        bookmarks[spec.name] = read.bookmark(batch)
+        with steps.step("bookmark"):
+            bookmarks[spec.name] = read.bookmark(batch)
         written[spec.name] = TableBatch(spec.name, path, rows, is_refresh)
         seconds = time.monotonic() - started
         result.tables.append(
-            TableExtract(spec.name, rows, path, is_refresh, seconds, read.describe, read.notes)
+            TableExtract(
+                spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
+            )
         )
     return written, bookmarks
 

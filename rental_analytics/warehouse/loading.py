@@ -9,11 +9,12 @@ raw_data.load_batches is written in the same transaction: a batch is loaded exac
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from rental_analytics.columns import LOAD_COLUMNS, STALE_GUARD_COLUMN, guards_stale_versions
 from rental_analytics.jobs.faults import kill_point
+from rental_analytics.jobs.timing import StepSeconds
 from rental_analytics.quality.rejects import REJECT_COLUMNS, record_staged, row_hash_sql
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
@@ -100,6 +101,8 @@ class BatchLoad:
     rows_updated: int = 0
     rows_deleted: int = 0
     skipped: bool = False
+    # Seconds per step (stage in the lake, COPY, merge), for the metrics; not compared.
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def batch_is_loaded(wh: Warehouse, table: str, batch_id: str) -> bool:
@@ -121,6 +124,7 @@ def load_batch(
     accepted_path: str,
     rejects_path: str,
     rows_extracted: int,
+    steps: StepSeconds | None = None,
 ) -> BatchLoad:
     """Merge one prepared batch into its stg table and record it; all or nothing.
 
@@ -128,18 +132,22 @@ def load_batch(
     loaded is not applied: it is rejected as superseded, naming the newer version.
     """
     sql = stg_statements(spec)
-    with wh.transaction():
-        rejected = _stage_rejects(wh, rejects_path)
-        loaded = _stage_accepted(wh, spec, sql, accepted_path)
-        stale = _reject_stale(wh, spec, sql, batch_id, loaded_at)
-        loaded, rejected = loaded - stale, rejected + stale
-        inserted, updated, deleted = _merge_stage(wh, sql, full_refresh)
-        _merge_rejects(wh)
+    steps = StepSeconds() if steps is None else steps
+    with steps.step("load_transaction"), wh.transaction():
+        with steps.step("copy"):
+            rejected = _stage_rejects(wh, rejects_path)
+            loaded = _stage_accepted(wh, spec, sql, accepted_path)
+        with steps.step("merge"):
+            stale = _reject_stale(wh, spec, sql, batch_id, loaded_at)
+            loaded, rejected = loaded - stale, rejected + stale
+            inserted, updated, deleted = _merge_stage(wh, sql, full_refresh)
+            _merge_rejects(wh)
         _reconcile(spec, batch_id, rows_extracted, loaded, rejected)
         kill_point("batch_merged")  # a crash here must roll the whole batch back
         load = BatchLoad(
             spec.name, batch_id, rows_extracted, loaded, rejected, inserted, updated, deleted
         )
+        load.seconds = steps
         _record_batch(wh, load, run_date, full_refresh, loaded_at)
     return load
 

@@ -33,3 +33,21 @@ def test_round_trip_and_order(tmp_path):
 def test_readable_failure_keeps_a_plain_cause():
     assert readable_failure("Boom", "not json") == "Boom: not json"
     assert readable_failure("Boom", "") == "Boom"
+
+
+def test_seconds_by_part_says_where_the_time_went():
+    metrics = {
+        "batches": [{"table": "bookings", "seconds": {"write": 2.0, "copy": 1.0, "merge": 0.5,
+                                                       "load_transaction": 1.6}}],
+        "merges": [{"target": "fact_bookings", "seconds": 0.25}],
+        "tables": [{"table": "apartments", "seconds": 3.5}],
+        "quality_rules": 4, "quality_seconds": 0.125,
+    }  # fmt: skip
+    step = StepRecord(state="S", attempts=[Attempt(attempt=1, metrics=metrics)])
+    assert step.seconds_by_part() == [
+        ("apartments", 3.5, {}),
+        ("bookings", 3.5, {"write": 2.0, "copy": 1.0, "merge": 0.5, "load_transaction": 1.6}),
+        ("fact_bookings", 0.25, {}),
+        ("quality gate", 0.125, {}),
+    ]
+    assert StepRecord(state="S").seconds_by_part() == []
