@@ -5,6 +5,7 @@
 -- nights is date minus date (whole days in both engines; DATEDIFF counts boundaries in Redshift).
 -- listing_id may reference a listing not yet in dim_listings: views join at query time. Idempotent.
 drop table if exists fact_bookings_source;
+drop table if exists fact_bookings_changed;
 
 create temp table fact_bookings_source as
 with
@@ -44,8 +45,36 @@ where not exists (
     where src.booking_id = curated.fact_bookings.booking_id
 );
 
+-- Only the rows not already curated as they are go into the MERGE: a run rewrites
+-- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
+-- NULLs as equal.
+create temp table fact_bookings_changed as
+select
+    booking_id,
+    listing_id,
+    user_id,
+    booking_date,
+    checkin_date,
+    checkout_date,
+    nights,
+    total_price,
+    currency
+from fact_bookings_source
+except
+select
+    booking_id,
+    listing_id,
+    user_id,
+    booking_date,
+    checkin_date,
+    checkout_date,
+    nights,
+    total_price,
+    currency
+from curated.fact_bookings;
+
 merge into curated.fact_bookings
-using fact_bookings_source as src
+using fact_bookings_changed as src
     on curated.fact_bookings.booking_id = src.booking_id
 when matched then
     update
@@ -81,3 +110,4 @@ when not matched then insert (
 );
 
 drop table fact_bookings_source;
+drop table fact_bookings_changed;

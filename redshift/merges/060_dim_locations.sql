@@ -3,6 +3,7 @@
 -- The source is rebuilt whole from stg: a newer version of a location replaces the older one
 -- and a location that left stg is deleted. Idempotent.
 drop table if exists dim_locations_source;
+drop table if exists dim_locations_changed;
 
 create temp table dim_locations_source as
 with
@@ -32,8 +33,34 @@ where not exists (
     where src.location_id = curated.dim_locations.location_id
 );
 
+-- Only the rows not already curated as they are go into the MERGE: a run rewrites
+-- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
+-- NULLs as equal.
+create temp table dim_locations_changed as
+select
+    location_id,
+    location_name,
+    address,
+    city,
+    state,
+    zip_code,
+    latitude,
+    longitude
+from dim_locations_source
+except
+select
+    location_id,
+    location_name,
+    address,
+    city,
+    state,
+    zip_code,
+    latitude,
+    longitude
+from curated.dim_locations;
+
 merge into curated.dim_locations
-using dim_locations_source as src
+using dim_locations_changed as src
     on curated.dim_locations.location_id = src.location_id
 when matched then
     update
@@ -66,3 +93,4 @@ when not matched then insert (
 );
 
 drop table dim_locations_source;
+drop table dim_locations_changed;

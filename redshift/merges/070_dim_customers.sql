@@ -3,6 +3,7 @@
 -- The source is rebuilt whole from stg: a newer version of a customer replaces the older one
 -- and a customer that left stg is deleted. Idempotent.
 drop table if exists dim_customers_source;
+drop table if exists dim_customers_changed;
 
 create temp table dim_customers_source as
 with
@@ -28,8 +29,26 @@ where not exists (
     where src.user_id = curated.dim_customers.user_id
 );
 
+-- Only the rows not already curated as they are go into the MERGE: a run rewrites
+-- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
+-- NULLs as equal.
+create temp table dim_customers_changed as
+select
+    user_id,
+    driver_license_expiry,
+    creation_date,
+    is_active
+from dim_customers_source
+except
+select
+    user_id,
+    driver_license_expiry,
+    creation_date,
+    is_active
+from curated.dim_customers;
+
 merge into curated.dim_customers
-using dim_customers_source as src
+using dim_customers_changed as src
     on curated.dim_customers.user_id = src.user_id
 when matched then
     update
@@ -50,3 +69,4 @@ when not matched then insert (
 );
 
 drop table dim_customers_source;
+drop table dim_customers_changed;

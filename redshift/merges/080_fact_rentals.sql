@@ -9,6 +9,7 @@
 -- user_id, vehicle_id and the location ids are kept as given (NULL stays NULL), even when no
 -- dimension row exists yet (late-arriving dimension): views join at query time. Idempotent.
 drop table if exists fact_rentals_source;
+drop table if exists fact_rentals_changed;
 
 create temp table fact_rentals_source as
 with
@@ -65,8 +66,40 @@ where not exists (
     where src.rental_id = curated.fact_rentals.rental_id
 );
 
+-- Only the rows not already curated as they are go into the MERGE: a run rewrites
+-- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
+-- NULLs as equal.
+create temp table fact_rentals_changed as
+select
+    rental_id,
+    user_id,
+    vehicle_id,
+    pickup_location_id,
+    dropoff_location_id,
+    rental_start_time,
+    rental_end_time,
+    rental_date,
+    duration_seconds,
+    duration_hours,
+    total_amount
+from fact_rentals_source
+except
+select
+    rental_id,
+    user_id,
+    vehicle_id,
+    pickup_location_id,
+    dropoff_location_id,
+    rental_start_time,
+    rental_end_time,
+    rental_date,
+    duration_seconds,
+    duration_hours,
+    total_amount
+from curated.fact_rentals;
+
 merge into curated.fact_rentals
-using fact_rentals_source as src
+using fact_rentals_changed as src
     on curated.fact_rentals.rental_id = src.rental_id
 when matched then
     update
@@ -108,3 +141,4 @@ when not matched then insert (
 );
 
 drop table fact_rentals_source;
+drop table fact_rentals_changed;
