@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
+
+from rental_analytics.local import class_archive
 
 # Session settings every job needs, locally and in Glue (where they are set on the session
 # Glue creates). Constraint propagation re-derives every row rule of the wide parsing
@@ -30,7 +33,28 @@ def local_session(
     conf: Mapping[str, str] | None = None,
 ) -> SparkSession:
     """A local session; ``conf`` adds to or overrides its settings (JVM settings such as
-    ``spark.driver.memory`` apply only when this call starts the JVM)."""
+    ``spark.driver.memory`` apply only when this call starts the JVM).
+
+    The JVM starts from the machine's class archive when there is one
+    (``local/class_archive.py``); a JVM that refuses it starts again without it."""
+    archive = class_archive.java_options(jars)
+    try:
+        return _local_session(app_name, master, jars, conf, archive)
+    except PySparkRuntimeError:
+        if not archive:
+            raise
+        class_archive.discard(jars)
+        return _local_session(app_name, master, jars, conf, "")
+
+
+def _local_session(
+    app_name: str,
+    master: str,
+    jars: Sequence[str],
+    conf: Mapping[str, str] | None,
+    java_options: str,
+) -> SparkSession:
+    driver_options = " ".join(filter(None, ["-Duser.timezone=UTC", java_options]))
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
@@ -40,7 +64,7 @@ def local_session(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.parquet.compression.codec", "snappy")
         .config("spark.sql.sources.partitionOverwriteMode", "static")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
     )
     if jars:

@@ -1,0 +1,58 @@
+"""The JVM class archive of local Spark (local/class_archive.py): built once by `up`, used by
+every local session, and never in the way: a JVM that refuses it starts without it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from rental_analytics.local import class_archive
+
+JARS = ("/usr/share/java/mariadb-java-client.jar",)
+
+
+def test_up_builds_the_archive_once_and_sessions_use_it(settings, monkeypatch):
+    monkeypatch.delenv(class_archive.CACHE_ENV, raising=False)
+    path = class_archive.archive_path(settings.source_jdbc_jars)
+    assert path is not None and path.is_file(), "the stack's up() builds it"
+    built = path.stat().st_mtime_ns
+    assert class_archive.build(settings.source_jdbc_jars) == path
+    assert path.stat().st_mtime_ns == built  # there already: not built again
+    assert f"-XX:SharedArchiveFile={path}" in class_archive.java_options(settings.source_jdbc_jars)
+    assert not list(path.parent.glob("*.partial"))
+
+
+def test_no_archive_no_option(tmp_path, monkeypatch):
+    monkeypatch.setenv(class_archive.CACHE_ENV, str(tmp_path))
+    assert class_archive.java_options(JARS) == ""
+    assert class_archive.archive_path(JARS).parent == tmp_path
+    # Another class path is another archive.
+    assert class_archive.archive_path(JARS) != class_archive.archive_path(())
+
+
+def test_a_session_starts_without_an_archive_its_jvm_refuses(settings, tmp_path, monkeypatch):
+    # A truncated archive makes the JVM exit at start: the session starts again without it,
+    # and the archive is discarded so that the next build replaces it.
+    monkeypatch.delenv(class_archive.CACHE_ENV, raising=False)
+    built = class_archive.archive_path(JARS)
+    assert built is not None and built.is_file(), "the stack's up() builds it"
+    env = {**os.environ, class_archive.CACHE_ENV: str(tmp_path)}
+    locate = "from rental_analytics.local import class_archive as c; print(c.archive_path({}))"
+    path = subprocess.run(
+        [sys.executable, "-c", locate.format(JARS)], env=env, capture_output=True, text=True,
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    with open(built, "rb") as whole, open(path, "wb") as fh:
+        fh.write(whole.read(1 << 20))  # its header, and a megabyte of the rest
+    script = (
+        "from rental_analytics.spark import local_session;"
+        f"s = local_session('archive-test', jars={JARS!r});"
+        "print('rows', s.range(3).count())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rows 3" in proc.stdout
+    assert not os.path.exists(path)
