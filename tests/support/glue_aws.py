@@ -70,7 +70,7 @@ def glue_argv(secret_arn: str, **overrides: str | None) -> list[str]:
     argv += ["--JOB_RUN_ID", JOB_RUN_ID]
     for key, value in arguments.items():
         argv += [key, value]
-    return [*argv, "--JOB_NAME", "rental-analytics-extract-apartments"]
+    return [*argv, "--JOB_NAME", "rental-analytics-extract_apartments"]
 
 
 @contextmanager

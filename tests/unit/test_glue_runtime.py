@@ -87,7 +87,7 @@ def test_a_json_log_record_carries_the_traceback():
 
 
 def test_in_aws_every_logger_writes_json_lines_to_stderr(root_logging, capsys):
-    configure_logging(AWS, "rental-analytics-load-raw", RUN_ID)
+    configure_logging(AWS, "rental-analytics-load_raw", RUN_ID)
     logging.getLogger("rental_analytics.warehouse").info("loaded %s", "stg_bookings")
     logging.getLogger("botocore.credentials").warning("found credentials")
     logging.getLogger("rental_analytics").debug("not at INFO")
@@ -98,7 +98,7 @@ def test_in_aws_every_logger_writes_json_lines_to_stderr(root_logging, capsys):
         ("rental_analytics.warehouse", "INFO", "loaded stg_bookings"),
         ("botocore.credentials", "WARNING", "found credentials"),
     ]
-    assert {(d["job"], d["run_id"]) for d in docs} == {("rental-analytics-load-raw", RUN_ID)}
+    assert {(d["job"], d["run_id"]) for d in docs} == {("rental-analytics-load_raw", RUN_ID)}
 
 
 def test_locally_the_log_format_is_unchanged(root_logging):
@@ -130,24 +130,24 @@ def test_an_aws_run_logs_json_and_prints_its_metrics_once(
     captured = capsys.readouterr()
     assert json_lines(captured.out) == [
         {
-            "job": "rental-analytics-extract-apartments",
+            "job": "rental-analytics-extract_apartments",
             "metrics": {"tables": [{"table": "apartments", "rows": 3}]},
         }
     ]
     docs = json_lines(captured.err)  # every stderr line is a JSON record, botocore's too
     assert all(list(d) == JSON_FIELDS for d in docs)
     assert {(d["job"], d["run_id"]) for d in docs} == {
-        ("rental-analytics-extract-apartments", RUN_ID)
+        ("rental-analytics-extract_apartments", RUN_ID)
     }
     ours = [d["message"] for d in docs if d["logger"].startswith("rental_analytics")]
     assert len(ours) == 4
-    assert ours[0] == "job rental-analytics-extract-apartments started: run date 2024-05-01 (aws)"
+    assert ours[0] == "job rental-analytics-extract_apartments started: run date 2024-05-01 (aws)"
     import boto3
     import botocore
 
     assert ours[1] == f"AWS SDK: boto3 {boto3.__version__}, botocore {botocore.__version__}"
     assert ours[2].startswith("settings: ") and "rentals.cluster-abc" in ours[2]
-    assert ours[3].startswith("job rental-analytics-extract-apartments succeeded in ")
+    assert ours[3].startswith("job rental-analytics-extract_apartments succeeded in ")
     assert PASSWORD not in captured.out + captured.err  # the settings, never the password
 
 

@@ -48,7 +48,7 @@ def test_the_exact_glue_argument_list_makes_aws_settings(secret_arn):
     argv = glue_argv(secret_arn)
     args = resolve_job_args(argv)
     assert (args.job_name, args.run_date) == (
-        "rental-analytics-extract-apartments",
+        "rental-analytics-extract_apartments",
         date(2024, 5, 1),
     )
     assert (args.domain, args.full_refresh, args.environment) == ("apartments", (), AWS)

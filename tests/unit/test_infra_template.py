@@ -138,8 +138,9 @@ STAR_EXCEPTIONS = {
 TLS_CONDITION_KEYS = {"aws:securetransport", "s3:tlsversion"}
 
 
-def aws_job_name(project: str, local_name: str) -> str:
-    return f"{project}-{local_name.replace('_', '-')}"
+def aws_job_name(project: str, job_name: str) -> str:
+    """A Glue job is named after its job, behind the stack's project name."""
+    return f"{project}-{job_name}"
 
 
 def _all_states(states: dict) -> dict:
