@@ -19,7 +19,13 @@ from rental_analytics.sources.bookmarks import BookmarkStore, TableBatch
 from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.transforms.common import spark_schema
-from rental_analytics.transforms.staging import BatchContext, check_batch, split_batch
+from rental_analytics.transforms.staging import (
+    BatchContext,
+    check_batch,
+    keys_repeat,
+    rank_batch,
+    split_ranked,
+)
 from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse
 from rental_analytics.warehouse.loading import BatchLoad, batch_is_loaded, load_batch
@@ -109,16 +115,18 @@ def _stage_batch(
     their paths (accepted, rejects). Spark reads and checks the rows in the first write."""
     schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
     raw = spark.read.schema(schema).parquet(tb.path)
+    # Ranking shuffles whole rows; when no key repeats (one look at the key columns, the
+    # usual case for a database table) every passing row is its key's latest version.
+    # Landed rows are parsed once and kept for the second write (parsing again costs twice
+    # as much); database rows are read and checked again instead, cheaper than keeping
+    # them. Measured side by side at scale 1, all eight tables: 37 s before, 31 s.
     checked = check_batch(raw, spec, load_rules(spec))
-    # Both outputs derive from the checked rows. Landed text is parsed once and cached for
-    # the second write: parsing it again costs three times more. A database table's rows
-    # are checked again instead: caching them holds every row's raw_row JSON, which only
-    # rejects need, and costs more than the second check (measured on scale 1: 10 s
-    # against 15 s for bookings).
-    cached = spec.is_landed
-    if cached:
-        checked = checked.persist()
-    accepted, rejects = split_batch(checked, spec, ctx)
+    with steps.step("check_keys"):
+        keys_unique = not keys_repeat(checked, spec)
+    ranked = rank_batch(checked, spec, keys_unique=keys_unique)
+    if spec.is_landed:
+        ranked = ranked.persist()
+    accepted, rejects = split_ranked(ranked, spec, ctx)
     accepted_path = staged_batch_path(
         settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
     )
@@ -127,8 +135,8 @@ def _stage_batch(
         accepted.write.mode("overwrite").parquet(accepted_path)
     with steps.step("write_rejects"):
         rejects.write.mode("overwrite").parquet(rejects_path)
-    if cached:
-        checked.unpersist()
+    if spec.is_landed:
+        ranked.unpersist()
     return accepted_path, rejects_path
 
 

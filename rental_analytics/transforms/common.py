@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -68,18 +68,3 @@ def row_hash(df: DataFrame, columns: Sequence[str]) -> Column:
     """MD5 over the canonical text of ``columns``: equal iff the values are equal."""
     types = {f.name: f.dataType for f in df.schema.fields}
     return F.md5(F.concat_ws("\x1f", *[_canonical(c, types[c]) for c in columns]))
-
-
-def latest_per_key(
-    df: DataFrame, key: Sequence[str], order: Sequence[Column]
-) -> tuple[DataFrame, DataFrame]:
-    """Split a batch into the latest version of each key and the versions it supersedes.
-
-    ``order`` ranks versions newest first; the caller ends it with a unique tiebreaker so
-    the choice is deterministic.
-    """
-    w = Window.partitionBy(*[F.col(k) for k in key]).orderBy(*order)
-    ranked = df.withColumn("_version_rank", F.row_number().over(w))
-    latest = ranked.where(F.col("_version_rank") == 1).drop("_version_rank")
-    superseded = ranked.where(F.col("_version_rank") > 1).drop("_version_rank")
-    return latest, superseded

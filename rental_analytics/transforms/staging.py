@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from rental_analytics.columns import (
@@ -24,12 +24,10 @@ from rental_analytics.quality.evaluate import FAILURES_COLUMN, with_row_failures
 from rental_analytics.quality.rejects import RAW_ROW_WIDTH, REJECT_WIDTHS, ROW_HASH_SEPARATOR
 from rental_analytics.quality.rule_names import primary_key_rule
 from rental_analytics.sources.tables import TableSpec
-from rental_analytics.transforms.common import (
-    fit_bytes,
-    latest_per_key,
-    row_hash,
-)
+from rental_analytics.transforms.common import fit_bytes, row_hash
 from rental_analytics.transforms.landed import MALFORMED_RULE, PARSE_FAILURES, RAW_ROW, parse_landed
+
+VERSION_RANK = "_version_rank"
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,32 @@ class BatchContext:
 def _reject_key(spec: TableSpec):
     """The key of a rejected row as the source wrote it (``a|b``): a key that did not parse
     ('nine' for an int) stays findable; a key column without any text shows as NULL."""
-    parts = [
-        F.coalesce(F.get_json_object(F.col(RAW_ROW), f"$.{k}"), F.col(k).cast("string"))
-        for k in spec.primary_key
-    ]
+    if not spec.is_landed:  # the typed value is the source's value
+        parts = [F.col(k).cast("string") for k in spec.primary_key]
+    else:
+        parts = [
+            F.coalesce(F.get_json_object(F.col(RAW_ROW), f"$.{k}"), F.col(k).cast("string"))
+            for k in spec.primary_key
+        ]
     return F.concat_ws("|", *[F.coalesce(p, F.lit("NULL")) for p in parts])
+
+
+def _raw_row(spec: TableSpec) -> Column:
+    """The row as the source wrote it, as JSON, cut to raw_data.rejects.raw_row's bytes.
+
+    A landed row carries its own (``check_batch`` kept the text it was parsed from); a
+    database row is its typed values, written out only for the rows that need it (rejects,
+    never the accepted ones): every row's JSON would be the largest column of the batch."""
+    if spec.is_landed:
+        return F.col(RAW_ROW)
+    row = F.to_json(F.struct(*[F.col(c) for c in spec.column_names]))
+    return fit_bytes(row, RAW_ROW_WIDTH)
 
 
 def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) -> DataFrame:
     # Every text fits its column of raw_data.rejects, in bytes: a reject of a too-wide
-    # value must not be too wide itself (raw_row is capped in check_batch).
+    # value must not be too wide itself (a landed raw_row is capped in check_batch).
+    df = df.withColumn(RAW_ROW, _raw_row(spec))
     return df.select(
         F.lit(spec.name).alias("source_table"),
         fit_bytes(_reject_key(spec), REJECT_WIDTHS["record_key"]).alias("record_key"),
@@ -65,19 +79,14 @@ def _rejects(df: DataFrame, spec: TableSpec, ctx: BatchContext, rule, reason) ->
 
 
 def check_batch(df: DataFrame, spec: TableSpec, rules: tuple[Rule, ...]) -> DataFrame:
-    """Typed spec columns, ``raw_row`` and ``dq_failures`` (every reason a row is rejected).
+    """Typed spec columns and ``dq_failures`` (every reason a row is rejected); a landed
+    table also ``raw_row``, the text each row was parsed from.
 
     Landed tables arrive as text and are parsed first: a value that does not parse is a
     failure, and a record that could not be split into fields fails for that alone.
     """
     if not spec.is_landed:
-        typed = df.select(
-            *spec.column_names,
-            fit_bytes(
-                F.to_json(F.struct(*[F.col(c) for c in spec.column_names])), RAW_ROW_WIDTH
-            ).alias(RAW_ROW),
-        )
-        return with_row_failures(typed, rules)
+        return with_row_failures(df.select(*spec.column_names), rules)
     parsed = parse_landed(df, spec)
     parsed = parsed.withColumn(RAW_ROW, fit_bytes(F.col(RAW_ROW), RAW_ROW_WIDTH))
     checked = with_row_failures(parsed, rules)
@@ -94,26 +103,28 @@ def prepare_batch(
     return split_batch(check_batch(df, spec, rules), spec, ctx)
 
 
-def split_batch(
-    checked: DataFrame, spec: TableSpec, ctx: BatchContext
-) -> tuple[DataFrame, DataFrame]:
-    """Split a checked batch into (accepted stg rows with load metadata, reject rows).
+def keys_repeat(checked: DataFrame, spec: TableSpec) -> bool:
+    """Whether any key appears on more than one row of the batch: one aggregation over the
+    key columns alone, far cheaper than ranking the whole rows when no key repeats (a
+    database table read once, the usual case)."""
+    keys = [F.col(k) for k in spec.primary_key]
+    return bool(checked.groupBy(*keys).count().where(F.col("count") > 1).limit(1).count())
+
+
+def rank_batch(checked: DataFrame, spec: TableSpec, *, keys_unique: bool = False) -> DataFrame:
+    """A checked batch with ``load_row_hash`` and, for each row that passed every rule, its
+    ``_version_rank`` among the passing versions of its key (1 = the latest; NULL for a row
+    that failed a rule).
 
     The latest version of a key wins: by the modification column, then by landing order
-    (file, then line), then by content (deterministic); the versions it supersedes are
-    rejects.
+    (file, then line), then by content (deterministic). Ranking is the batch's one shuffle;
+    a caller that knows no key repeats (``keys_repeat``) passes ``keys_unique`` and every
+    passing row is its key's latest version without it.
     """
-    failed = checked.where(F.size(FAILURES_COLUMN) > 0)
-    passed = checked.where(F.size(FAILURES_COLUMN) == 0).drop(FAILURES_COLUMN)
-    failed_rejects = _rejects(
-        failed,
-        spec,
-        ctx,
-        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["rule"]), "; "),
-        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["reason"]), "; "),
-    )
-
-    hashed = passed.withColumn("load_row_hash", row_hash(passed, spec.column_names))
+    passed = F.size(FAILURES_COLUMN) == 0
+    hashed = checked.withColumn("load_row_hash", row_hash(checked, spec.column_names))
+    if keys_unique:
+        return hashed.withColumn(VERSION_RANK, F.when(passed, F.lit(1)))
     order = []
     if spec.modified_column:
         order.append(F.col(spec.modified_column).desc_nulls_last())
@@ -122,16 +133,34 @@ def split_batch(
     if SOURCE_ROW_SEQ in hashed.columns:  # NULL in raw batches written before it existed
         order.append(F.col(SOURCE_ROW_SEQ).desc_nulls_last())
     order.append(F.col("load_row_hash").desc())
-    latest, superseded = latest_per_key(hashed, spec.primary_key, order)
+    versions = Window.partitionBy(passed, *[F.col(k) for k in spec.primary_key]).orderBy(*order)
+    return hashed.withColumn(VERSION_RANK, F.when(passed, F.row_number().over(versions)))
+
+
+def split_ranked(
+    ranked: DataFrame, spec: TableSpec, ctx: BatchContext
+) -> tuple[DataFrame, DataFrame]:
+    """Split a ranked batch (``rank_batch``) into (accepted stg rows with load metadata,
+    reject rows): a row that failed a rule, and a version superseded by a later one of the
+    same key, are rejects."""
+    rank = F.col(VERSION_RANK)
+    failed = ranked.where(rank.isNull())
+    failed_rejects = _rejects(
+        failed,
+        spec,
+        ctx,
+        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["rule"]), "; "),
+        F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["reason"]), "; "),
+    )
     superseded_rejects = _rejects(
-        superseded,
+        ranked.where(rank > 1),
         spec,
         ctx,
         F.lit(primary_key_rule(spec)),
         F.lit(f"duplicate key in batch {ctx.batch_id}: superseded by a later version"),
     )
     extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []
-    accepted = latest.select(
+    accepted = ranked.where(rank == 1).select(
         *spec.column_names,
         F.lit(ctx.batch_id).alias("load_batch_id"),
         F.lit(ctx.run_date).cast("date").alias("load_run_date"),
@@ -140,3 +169,12 @@ def split_batch(
         *extra,
     )
     return accepted, failed_rejects.unionByName(superseded_rejects)
+
+
+def split_batch(
+    checked: DataFrame, spec: TableSpec, ctx: BatchContext
+) -> tuple[DataFrame, DataFrame]:
+    """Split a checked batch into (accepted stg rows with load metadata, reject rows):
+    ``split_ranked`` of ``rank_batch``, ranked only when a key repeats."""
+    ranked = rank_batch(checked, spec, keys_unique=not keys_repeat(checked, spec))
+    return split_ranked(ranked, spec, ctx)

@@ -7,7 +7,14 @@ from pyspark.testing import assertDataFrameEqual
 from rental_analytics.quality import parse_ruleset
 from rental_analytics.sources.tables import APARTMENTS, USER_VIEWING
 from rental_analytics.transforms.common import cast_to_spec, fit_bytes, row_hash, spark_schema
-from rental_analytics.transforms.staging import BatchContext, prepare_batch
+from rental_analytics.transforms.staging import (
+    BatchContext,
+    check_batch,
+    keys_repeat,
+    prepare_batch,
+    rank_batch,
+    split_ranked,
+)
 
 CTX = BatchContext("2024-05-01-01", date(2024, 5, 1), datetime(2024, 5, 1, 2, 0))
 RULES = parse_ruleset('Rules = [ IsComplete "id", ColumnLength "title" <= 5 ]')
@@ -153,3 +160,32 @@ def test_the_reject_row_hash_is_one_recipe_in_python_and_spark(spark):
     assert {(r.raw_row, r.rule): r.h for r in hashed} == {
         (raw, rule): reject_row_hash(raw, rule) for raw, rule in REJECT_SAMPLES
     }
+
+
+def test_a_batch_without_repeated_keys_splits_alike_without_ranking(spark):
+    raw = spark.createDataFrame(
+        [
+            apt(1, "one", datetime(2024, 1, 1)),
+            apt(2, "toolong", datetime(2024, 1, 1)),
+            apt(None, "nokey", datetime(2024, 1, 1)),
+            apt(3, None, None),
+        ],
+        spark_schema(APARTMENTS),
+    )
+    checked = check_batch(raw, APARTMENTS, RULES)
+    assert not keys_repeat(checked, APARTMENTS)
+    ranked, unranked = (
+        split_ranked(rank_batch(checked, APARTMENTS, keys_unique=u), APARTMENTS, CTX)
+        for u in (False, True)
+    )
+    for with_rank, without in zip(ranked, unranked, strict=True):
+        assert with_rank.count() == without.count() > 0
+        assertDataFrameEqual(with_rank, without)
+
+
+def test_a_key_on_two_rows_is_a_repeat_even_when_one_fails_a_rule(spark):
+    raw = spark.createDataFrame(
+        [apt(1, "one", datetime(2024, 1, 1)), apt(1, "toolong", datetime(2024, 2, 1))],
+        spark_schema(APARTMENTS),
+    )
+    assert keys_repeat(check_batch(raw, APARTMENTS, RULES), APARTMENTS)
