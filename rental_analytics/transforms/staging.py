@@ -111,16 +111,21 @@ def keys_repeat(checked: DataFrame, spec: TableSpec) -> bool:
     return bool(checked.groupBy(*keys).count().where(F.col("count") > 1).limit(1).count())
 
 
-def rank_batch(checked: DataFrame, spec: TableSpec, *, keys_unique: bool = False) -> DataFrame:
+def rank_batch(
+    checked: DataFrame, spec: TableSpec, *, keys_unique: bool | None = None
+) -> DataFrame:
     """A checked batch with ``load_row_hash`` and, for each row that passed every rule, its
     ``_version_rank`` among the passing versions of its key (1 = the latest; NULL for a row
     that failed a rule).
 
     The latest version of a key wins: by the modification column, then by landing order
-    (file, then line), then by content (deterministic). Ranking is the batch's one shuffle;
-    a caller that knows no key repeats (``keys_repeat``) passes ``keys_unique`` and every
-    passing row is its key's latest version without it.
+    (file, then line), then by content (deterministic). Ranking is the batch's one shuffle,
+    so it is skipped when no key repeats (``keys_repeat``, one action on the key columns):
+    every passing row is then its key's latest version. ``keys_unique`` given says so
+    instead of looking (a test compares both ways).
     """
+    if keys_unique is None:
+        keys_unique = not keys_repeat(checked, spec)
     passed = F.size(FAILURES_COLUMN) == 0
     hashed = checked.withColumn("load_row_hash", row_hash(checked, spec.column_names))
     if keys_unique:
@@ -175,6 +180,5 @@ def split_batch(
     checked: DataFrame, spec: TableSpec, ctx: BatchContext
 ) -> tuple[DataFrame, DataFrame]:
     """Split a checked batch into (accepted stg rows with load metadata, reject rows):
-    ``split_ranked`` of ``rank_batch``, ranked only when a key repeats."""
-    ranked = rank_batch(checked, spec, keys_unique=not keys_repeat(checked, spec))
-    return split_ranked(ranked, spec, ctx)
+    ``split_ranked`` of ``rank_batch``."""
+    return split_ranked(rank_batch(checked, spec), spec, ctx)
