@@ -3,6 +3,7 @@ from the Glue runtime; the job code only ever receives a SparkSession."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 from pyspark.errors import PySparkRuntimeError
@@ -18,6 +19,17 @@ SQL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.constraintPropagation.enabled": "false",
 }
+
+
+# The local JVM compiles hot code with its quick compiler only (C1). A local job is short
+# and runs mostly code Spark generated for its own queries, which a JVM compiles anew every
+# run; on two cores the optimising compiler (C2) took a third of a job's CPU compiling it,
+# competing with the job itself. Measured at scale 1, side by side, same data: a full run
+# 75.7 s -> 69.1 s, the extracts 21.0 -> 13.7 s; the incremental run 42.9 -> 32.3 s.
+# RENTALS_JVM_OPTIONS replaces these options (empty: the JVM's own defaults). Glue starts
+# its own JVMs: none of this runs in AWS.
+JVM_OPTIONS_ENV = "RENTALS_JVM_OPTIONS"
+JVM_OPTIONS = "-XX:TieredStopAtLevel=1"
 
 
 def configure_session(session: SparkSession) -> SparkSession:
@@ -54,7 +66,8 @@ def _local_session(
     conf: Mapping[str, str] | None,
     java_options: str,
 ) -> SparkSession:
-    driver_options = " ".join(filter(None, ["-Duser.timezone=UTC", java_options]))
+    jvm_options = os.environ.get(JVM_OPTIONS_ENV, JVM_OPTIONS)
+    driver_options = " ".join(filter(None, ["-Duser.timezone=UTC", jvm_options, java_options]))
     builder = (
         SparkSession.builder.appName(app_name)
         .master(master)
