@@ -155,6 +155,8 @@ class Settings:
     # "" = the session of the cluster that launched the job (Glue), not a local one.
     spark_master: str = "local[2]"
     schema_drift: str = SCHEMA_DRIFT_IGNORE  # added source columns: ignore (noted) or fail
+    # Tables a job works on side by side (jobs/concurrent.py); 1: one after another.
+    tables_at_once: int = 2
     # In AWS the warehouse is Redshift (``warehouse`` then unused); locally None: PostgreSQL.
     redshift: RedshiftSettings | None = None
 
@@ -165,6 +167,8 @@ class Settings:
             raise ConfigError(
                 f"invalid bookings_lookback_days {self.bookings_lookback_days}: expected >= 0"
             )
+        if self.tables_at_once < 1:
+            raise ConfigError(f"invalid tables_at_once {self.tables_at_once}: expected >= 1")
         if self.warehouse is None and self.redshift is None:
             raise ConfigError("no warehouse: give PostgreSQL settings or Redshift settings")
 
@@ -211,6 +215,7 @@ class Settings:
                 database="warehouse",
             ),
             bookings_lookback_days=int(os.environ.get("RENTALS_BOOKINGS_LOOKBACK_DAYS", "30")),
+            tables_at_once=int(os.environ.get("RENTALS_TABLES_AT_ONCE", "2")),
             schema_drift=parse_schema_drift(
                 os.environ.get("RENTALS_SCHEMA_DRIFT", SCHEMA_DRIFT_IGNORE), "RENTALS_SCHEMA_DRIFT"
             ),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -11,11 +13,12 @@ from pyspark.sql import SparkSession
 
 from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.jobs.args import JobArgs
+from rental_analytics.jobs.concurrent import in_order
 from rental_analytics.jobs.faults import kill_point
 from rental_analytics.jobs.timing import StepSeconds
 from rental_analytics.lake import staged_batch_path
 from rental_analytics.quality.dqdl import Rule, parse_ruleset
-from rental_analytics.sources.bookmarks import BookmarkStore, TableBatch
+from rental_analytics.sources.bookmarks import Batch, BookmarkStore, TableBatch
 from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
 from rental_analytics.transforms.common import spark_schema
@@ -48,57 +51,76 @@ class LoadResult:
 def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> LoadResult:
     """Load every committed batch not yet in raw_data.load_batches, oldest first.
 
+    The batches are staged (Spark) side by side, ``settings.tables_at_once`` at a time, and
+    loaded (one warehouse transaction each) one after another in domain, batch and table
+    order, each as soon as it is staged: the warehouse merges one batch while Spark checks
+    the next ones. A failure stops both; what was loaded before it stays loaded.
+
     Runs no DDL: the owner has applied the migrations; a warehouse at another version than
     this code fails the job before anything is loaded."""
     started = time.monotonic()
     loaded_at = datetime.now(UTC).replace(tzinfo=None)  # audit metadata only
     require_version(wh)
     result = LoadResult()
-    for domain in DOMAINS:
-        specs = {s.name: s for s in TABLES_BY_DOMAIN.get(domain, ())}
-        if specs:
-            _load_domain(spark, settings, wh, domain, specs, loaded_at, result)
-    result.seconds = time.monotonic() - started
-    return result
+    pending = _pending_batches(settings, wh)
 
-
-def _load_domain(
-    spark: SparkSession,
-    settings: Settings,
-    wh: Warehouse,
-    domain: str,
-    specs: dict[str, TableSpec],
-    loaded_at: datetime,
-    result: LoadResult,
-) -> None:
-    """Stage and load each table of the domain's committed batches not yet loaded."""
-    state = BookmarkStore(settings.bookmarks_root, domain).load()
-    for batch in state.batches:
-        for table, tb in batch.tables.items():
-            spec = specs[table]
-            if batch_is_loaded(wh, table, batch.batch_id):
-                continue
+    def stage(domain: str, batch: Batch, spec: TableSpec, tb: TableBatch) -> Callable[[], _Staged]:
+        def task() -> _Staged:
             ctx = BatchContext(batch.batch_id, date.fromisoformat(batch.run_date), loaded_at)
             steps = StepSeconds()
-            accepted_path, rejects_path = _stage_batch(
-                spark, settings, domain, spec, tb, ctx, steps
-            )
+            paths = _stage_batch(spark, settings, domain, spec, tb, ctx, steps)
+            return _Staged(ctx, steps, *paths)
+
+        return task
+
+    tasks = [stage(*item) for item in pending]
+    with closing(in_order(tasks, settings.tables_at_once, "load_raw")) as staged_batches:
+        for (_, batch, spec, tb), staged in zip(pending, staged_batches, strict=True):
             kill_point("batch_staged")
             result.batches.append(
                 load_batch(
                     wh,
                     spec,
                     batch_id=batch.batch_id,
-                    run_date=ctx.run_date,
+                    run_date=staged.ctx.run_date,
                     loaded_at=loaded_at,
                     full_refresh=tb.full_refresh,
-                    accepted_path=accepted_path,
-                    rejects_path=rejects_path,
+                    accepted_path=staged.accepted_path,
+                    rejects_path=staged.rejects_path,
                     rows_extracted=tb.rows,
-                    steps=steps,
+                    steps=staged.steps,
                 )
             )
             kill_point("batch_loaded")
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _pending_batches(
+    settings: Settings, wh: Warehouse
+) -> list[tuple[str, Batch, TableSpec, TableBatch]]:
+    """Each domain's committed table batches not yet loaded: (domain, batch, spec, table
+    batch), in domain order, then batch order (oldest first), then the batch's table order."""
+    pending = []
+    for domain in DOMAINS:
+        specs = {s.name: s for s in TABLES_BY_DOMAIN.get(domain, ())}
+        if not specs:
+            continue
+        for batch in BookmarkStore(settings.bookmarks_root, domain).load().batches:
+            for table, tb in batch.tables.items():
+                if not batch_is_loaded(wh, table, batch.batch_id):
+                    pending.append((domain, batch, specs[table], tb))
+    return pending
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A batch checked and written to the lake, ready to load."""
+
+    ctx: BatchContext
+    steps: StepSeconds
+    accepted_path: str
+    rejects_path: str
 
 
 def _stage_batch(
