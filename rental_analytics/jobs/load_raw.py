@@ -140,7 +140,7 @@ def _stage_batch(
     # usual case for a database table) every passing row is its key's latest version.
     # Landed rows are parsed once and kept for the second write (parsing again costs twice
     # as much); database rows are read and checked again instead, cheaper than keeping
-    # them. Measured side by side at scale 1, all eight tables: 37 s before, 31 s.
+    # them, and only when some row was not accepted.
     checked = check_batch(raw, spec, load_rules(spec))
     with steps.step("check_keys"):
         ranked = rank_batch(checked, spec)  # looks at the keys (an action), ranks lazily
@@ -154,6 +154,11 @@ def _stage_batch(
     with steps.step("read_check_write_accepted"):
         accepted.write.mode("overwrite").parquet(accepted_path)
     with steps.step("write_rejects"):
+        # Every row is accepted or rejected, once: when the accepted ones (counted from the
+        # files' footers) are all the batch's rows, there is no reject to look for, and the
+        # batch is not read and checked a second time (the usual case for a database table).
+        if spark.read.parquet(accepted_path).count() == tb.rows:
+            rejects = rejects.limit(0)
         rejects.write.mode("overwrite").parquet(rejects_path)
     if spec.is_landed:
         ranked.unpersist()
