@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from rental_analytics.config import Settings, validate_identifier
+from rental_analytics.jobs.concurrent import in_order
 from rental_analytics.jobs.faults import kill_point
 from rental_analytics.jobs.timing import StepSeconds
 from rental_analytics.lake import raw_batch_path
@@ -137,16 +138,23 @@ def _later(a: Any, b: Any, logical_type: str) -> Any:
     return max(a, b, key=lambda v: _sort_value(v, logical_type))
 
 
-def next_bookmark(
-    spec: TableSpec, previous: dict[str, Any] | None, batch: DataFrame, full_refresh: bool
-) -> dict[str, Any]:
-    """The bookmark after committing ``batch``: the furthest key and watermark seen."""
+def bookmark_aggregates(spec: TableSpec) -> list[Column]:
+    """What the next bookmark needs from a batch: its furthest key (``last_key``) and, with
+    a modification column, its latest modification (``modified_watermark``)."""
     keys = list(spec.bookmark_keys)
     agg = F.max if spec.bookmark_sort == "asc" else F.min
     exprs = [agg(F.struct(*[F.col(k) for k in keys])).alias("last_key")]
     if spec.modified_column:
         exprs.append(F.max(spec.modified_column).alias("modified_watermark"))
-    row = batch.agg(*exprs).first()
+    return exprs
+
+
+def next_bookmark(
+    spec: TableSpec, previous: dict[str, Any] | None, row: Row, full_refresh: bool
+) -> dict[str, Any]:
+    """The bookmark after committing a batch whose ``bookmark_aggregates`` are ``row``: the
+    furthest key and watermark seen."""
+    keys = list(spec.bookmark_keys)
     last_key = [_json_value(v) for v in row["last_key"]] if row["last_key"] else None
     watermark = _json_value(row["modified_watermark"]) if spec.modified_column else None
     if previous and not full_refresh and previous.get("last_key") is not None:
@@ -281,7 +289,9 @@ class _TableRead:
 
     df: DataFrame | None  # None: nothing to read
     describe: str
-    bookmark: Callable[[DataFrame | None], dict[str, Any]]
+    # The next bookmark, from the batch's ``aggregates`` (computed with its row count).
+    bookmark: Callable[[Row | None], dict[str, Any]]
+    aggregates: list[Column] = field(default_factory=list)
     commit_empty: bool = False  # commit even with no rows (files processed, all empty)
     notes: list[str] = field(default_factory=list)
 
@@ -319,7 +329,8 @@ def _jdbc_read(
     return _TableRead(
         df=cast_to_spec(reader.read(spec, query), spec),
         describe=query,
-        bookmark=lambda batch: next_bookmark(spec, previous, batch, is_refresh),
+        bookmark=lambda row: next_bookmark(spec, previous, row, is_refresh),
+        aggregates=bookmark_aggregates(spec),
         notes=notes,
     )
 
@@ -456,10 +467,42 @@ def _write_tables(
     result: ExtractResult,
 ) -> tuple[dict[str, TableBatch], dict[str, dict[str, Any]]]:
     """Write each planned table's batch and add it to ``result``; the tables to commit and
-    their next bookmarks. A table with nothing new is left out, its stale output removed."""
+    their next bookmarks. A table with nothing new is left out, its stale output removed.
+
+    The tables are written side by side, ``settings.tables_at_once`` at a time
+    (jobs/concurrent.py); the results are taken in table order."""
     written: dict[str, TableBatch] = {}
     bookmarks: dict[str, dict[str, Any]] = {}
-    for spec, read, planning_s in planned:
+    tasks = [_table_task(spark, settings, p, refresh, result) for p in planned]
+    with closing(in_order(tasks, settings.tables_at_once, f"extract-{result.domain}")) as done:
+        for table in done:
+            result.tables.append(table.extract)
+            if table.bookmark is not None and table.extract.path:
+                written[table.extract.table] = TableBatch(
+                    table.extract.table, table.extract.path, table.extract.rows, table.is_refresh
+                )
+                bookmarks[table.extract.table] = table.bookmark
+    return written, bookmarks
+
+
+@dataclass
+class _Written:
+    extract: TableExtract
+    is_refresh: bool
+    bookmark: dict[str, Any] | None  # None: nothing to commit for the table
+
+
+def _table_task(
+    spark: SparkSession,
+    settings: Settings,
+    planned: _Planned,
+    refresh: set[str],
+    result: ExtractResult,
+) -> Callable[[], _Written]:
+    """Writing one planned table's batch (and its next bookmark), as a task to run."""
+    spec, read, planning_s = planned
+
+    def task() -> _Written:
         started = time.monotonic() - planning_s
         steps = StepSeconds(plan=round(planning_s, 3))
         is_refresh = spec.name in refresh
@@ -467,41 +510,32 @@ def _write_tables(
             settings.lake_root, result.domain, spec.name, result.run_date, result.batch_id
         )
         with _failing_as(f"{result.domain}.{spec.name}: extraction failed"), steps.step("write"):
-            rows, batch = _write_batch(spark, read, path)
+            rows, aggregated = _write_batch(spark, read, path)
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
-            result.tables.append(
-                TableExtract(
-                    spec.name,
-                    0,
-                    None,
-                    False,
-                    time.monotonic() - started,
-                    read.describe,
-                    read.notes,
-                    steps,
-                )  # fmt: skip
+            seconds = time.monotonic() - started
+            extract = TableExtract(
+                spec.name, 0, None, False, seconds, read.describe, read.notes, steps
             )
-            continue
+            return _Written(extract, is_refresh, None)
         with steps.step("bookmark"):
-            bookmarks[spec.name] = read.bookmark(batch)
-        written[spec.name] = TableBatch(spec.name, path, rows, is_refresh)
+            bookmark = read.bookmark(aggregated)
         seconds = time.monotonic() - started
-        result.tables.append(
-            TableExtract(
-                spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
-            )
+        extract = TableExtract(
+            spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
         )
-    return written, bookmarks
+        return _Written(extract, is_refresh, bookmark)
+
+    return task
 
 
-def _write_batch(spark: SparkSession, read: _TableRead, path: str) -> tuple[int, DataFrame | None]:
-    """Write a table's rows to its batch path; the row count and the batch as read back."""
+def _write_batch(spark: SparkSession, read: _TableRead, path: str) -> tuple[int, Row | None]:
+    """Write a table's rows to its batch path; the row count of the batch as read back and
+    its bookmark ``aggregates``, in one pass over it."""
     if read.df is None:
         return 0, None
     read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
-    batch = spark.read.parquet(path)
-    rows = batch.count()
+    row = spark.read.parquet(path).agg(F.count(F.lit(1)).alias("_rows"), *read.aggregates).first()
     kill_point("table_written")
-    return rows, batch
+    return row["_rows"], row
