@@ -136,14 +136,16 @@ def _stage_batch(
     their paths (accepted, rejects). Spark reads and checks the rows in the first write."""
     schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
     raw = spark.read.schema(schema).parquet(tb.path)
-    # Ranking shuffles whole rows; when no key repeats (one look at the key columns, the
-    # usual case for a database table) every passing row is its key's latest version.
+    # Ranking shuffles whole rows; when no key repeats every passing row is its key's
+    # latest version. A database table's batch is vouched for by the source's primary key
+    # (the extract records it); any other batch is looked at, the key columns alone.
     # Landed rows are parsed once and kept for the second write (parsing again costs twice
     # as much); database rows are read and checked again instead, cheaper than keeping
     # them, and only when some row was not accepted.
     checked = check_batch(raw, spec, load_rules(spec))
     with steps.step("check_keys"):
-        ranked = rank_batch(checked, spec)  # looks at the keys (an action), ranks lazily
+        # Looks at the keys (an action) unless the source vouches for them; ranks lazily.
+        ranked = rank_batch(checked, spec, keys_unique=True if tb.keys_unique else None)
     if spec.is_landed:
         ranked = ranked.persist()
     accepted, rejects = split_ranked(ranked, spec, ctx)

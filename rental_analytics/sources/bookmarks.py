@@ -31,6 +31,9 @@ class TableBatch:
     path: str
     rows: int
     full_refresh: bool = False
+    # True when the source guarantees one row per key in the batch (its declared primary
+    # key, sources/drift.py): load_raw then need not look for repeated keys. None: unknown.
+    keys_unique: bool | None = None
 
 
 @dataclass

@@ -43,6 +43,18 @@ class SourceColumn:
 
     name: str
     type: str  # e.g. int(11), decimal(10,2), tinyint(1), varchar(255), datetime
+    in_primary_key: bool = False  # part of the table's declared primary key
+
+
+def source_keys_unique(spec: TableSpec, source: Sequence[SourceColumn]) -> bool:
+    """Whether the source itself guarantees one row per key of ``spec`` in a batch read from
+    it: the table's declared primary key is the spec's key, and a partitioned read splits
+    on a key column (each key value is then read by exactly one of the partitions' queries,
+    which need not see the same moment)."""
+    declared = {c.name.lower() for c in source if c.in_primary_key}
+    key = {k.lower() for k in spec.primary_key}
+    partition = spec.partition_column
+    return bool(declared) and declared == key and (partition is None or partition.lower() in key)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from rental_analytics.sources.drift import (
     SourceColumn,
     compare_landed_headers,
     compare_source_columns,
+    source_keys_unique,
 )
 from rental_analytics.sources.landing import (
     LandingError,
@@ -202,7 +203,8 @@ class TableReader(Protocol):
 # The source's own description of its tables: the same in Aurora MySQL and MariaDB.
 _CATALOGUE_QUERY = (
     "select table_name as table_name, column_name as column_name,"
-    " column_type as column_type, ordinal_position as ordinal_position"
+    " column_type as column_type, ordinal_position as ordinal_position,"
+    " column_key as column_key"
     " from information_schema.columns where table_schema = database()"
 )
 
@@ -237,7 +239,7 @@ class JdbcReader:
         found: dict[str, list[SourceColumn]] = {t: [] for t in tables}
         for r in sorted(rows, key=lambda r: (r["table_name"], int(r["ordinal_position"]))):
             found.setdefault(r["table_name"], []).append(
-                SourceColumn(r["column_name"], r["column_type"])
+                SourceColumn(r["column_name"], r["column_type"], r["column_key"] == "PRI")
             )
         return found
 
@@ -293,6 +295,7 @@ class _TableRead:
     bookmark: Callable[[Row | None], dict[str, Any]]
     aggregates: list[Column] = field(default_factory=list)
     commit_empty: bool = False  # commit even with no rows (files processed, all empty)
+    keys_unique: bool | None = None  # True: the source guarantees one row per key
     notes: list[str] = field(default_factory=list)
 
 
@@ -331,6 +334,7 @@ def _jdbc_read(
         describe=query,
         bookmark=lambda row: next_bookmark(spec, previous, row, is_refresh),
         aggregates=bookmark_aggregates(spec),
+        keys_unique=True if source and source_keys_unique(spec, source) else None,
         notes=notes,
     )
 
@@ -479,7 +483,11 @@ def _write_tables(
             result.tables.append(table.extract)
             if table.bookmark is not None and table.extract.path:
                 written[table.extract.table] = TableBatch(
-                    table.extract.table, table.extract.path, table.extract.rows, table.is_refresh
+                    table.extract.table,
+                    table.extract.path,
+                    table.extract.rows,
+                    table.is_refresh,
+                    table.keys_unique,
                 )
                 bookmarks[table.extract.table] = table.bookmark
     return written, bookmarks
@@ -490,6 +498,7 @@ class _Written:
     extract: TableExtract
     is_refresh: bool
     bookmark: dict[str, Any] | None  # None: nothing to commit for the table
+    keys_unique: bool | None = None
 
 
 def _table_task(
@@ -525,7 +534,7 @@ def _table_task(
         extract = TableExtract(
             spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
         )
-        return _Written(extract, is_refresh, bookmark)
+        return _Written(extract, is_refresh, bookmark, read.keys_unique)
 
     return task
 

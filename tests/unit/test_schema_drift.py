@@ -14,6 +14,7 @@ from rental_analytics.sources.drift import (
     compare_landed_headers,
     compare_source_columns,
     readable_as,
+    source_keys_unique,
 )
 from rental_analytics.sources.tables import BOOKINGS, USER_VIEWING, VEHICLES
 
@@ -282,3 +283,27 @@ def test_run_progress_shows_extract_notes_under_the_state_line(tmp_path):
             "  note: vehicles: vehicles/import-0002/vehicles.csv: extra columns ignored: colour",
         ),
     ]
+
+
+def declaring_key(columns, *key):
+    return [dataclasses.replace(c, in_primary_key=c.name in key) for c in columns]
+
+
+def test_the_source_vouches_for_unique_keys_only_with_the_specs_key_declared():
+    assert source_keys_unique(BOOKINGS, declaring_key(BOOKINGS_SOURCE, "booking_id"))
+    upper = [dataclasses.replace(c, name=c.name.upper()) for c in BOOKINGS_SOURCE]
+    assert source_keys_unique(BOOKINGS, declaring_key(upper, "BOOKING_ID"))
+    assert not source_keys_unique(BOOKINGS, BOOKINGS_SOURCE)  # no primary key declared
+    wider = declaring_key(BOOKINGS_SOURCE, "booking_id", "user_id")
+    assert not source_keys_unique(BOOKINGS, wider)  # one booking_id may then be two rows
+    narrower = declaring_key(BOOKINGS_SOURCE, "user_id")
+    assert not source_keys_unique(BOOKINGS, narrower)
+
+
+def test_a_read_split_on_a_column_outside_the_key_is_not_vouched_for():
+    # Each partition's query sees its own moment: a row whose partition value changes in
+    # between can be read twice, once per partition.
+    declared = declaring_key(BOOKINGS_SOURCE, "booking_id")
+    assert source_keys_unique(dataclasses.replace(BOOKINGS, partition_column=None), declared)
+    split_outside = dataclasses.replace(BOOKINGS, partition_column="user_id")
+    assert not source_keys_unique(split_outside, declared)
