@@ -289,7 +289,10 @@ def _reconciliation_table(record) -> Table | None:
 def _seconds_table(record) -> Table | None:
     """Seconds per step, table and merge, from each step's last attempt: where a run's time
     went, without a profiler."""
-    table = Table(title="seconds per table and step")
+    table = Table(
+        title="seconds per table and step",
+        caption="a job works on two tables at a time: its tables' seconds overlap",
+    )
     for col in ("state", "table / target", "seconds", "steps"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
     for step in record.steps:
