@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -81,18 +82,62 @@ def run_baseline(path: Path, scale: float) -> float | None:
     return float(total)
 
 
-def timed_run(home: Path, run_date: date) -> tuple[float, int]:
-    """Wall seconds and exit status of one `rentals run`; its log tail on failure."""
+def memory_in_use() -> int:
+    """Bytes of memory the machine's processes hold: MemTotal - MemAvailable (page cache the
+    kernel can drop does not count)."""
+    fields = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) * 1024
+    return fields["MemTotal"] - fields["MemAvailable"]
+
+
+class MemoryPeak:
+    """The machine's memory in use, sampled every 0.2 s while the block runs: its peak, and
+    its level when the block began (the databases already running, this script)."""
+
+    def __init__(self) -> None:
+        self.before = self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.2):
+            self.peak = max(self.peak, memory_in_use())
+
+    def __enter__(self) -> MemoryPeak:
+        self.before = self.peak = memory_in_use()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+        self.peak = max(self.peak, memory_in_use())
+
+    def describe(self) -> str:
+        gib = 1024**3
+        return (
+            f"machine memory in use: peak {self.peak / gib:.2f} GiB"
+            f" ({(self.peak - self.before) / gib:.2f} GiB above its {self.before / gib:.2f} GiB"
+            " before the run)"
+        )
+
+
+def timed_run(home: Path, run_date: date) -> tuple[float, int, MemoryPeak]:
+    """Wall seconds and exit status of one `rentals run`, and the machine's memory peak
+    during it; its log tail on failure."""
     env = {**os.environ, "RENTALS_HOME": str(home)}
     started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "rental_analytics.cli", "run", "--run-date", run_date.isoformat()],
-        env=env, capture_output=True, text=True,
-    )  # fmt: skip
+    with MemoryPeak() as memory:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rental_analytics.cli", "run", "--run-date", run_date.isoformat()],
+            env=env, capture_output=True, text=True,
+        )  # fmt: skip
     seconds = time.monotonic() - started
     if proc.returncode != 0:
         print(proc.stderr[-3000:])
-    return seconds, proc.returncode
+    return seconds, proc.returncode, memory
 
 
 def print_step_seconds(home: Path, wall: float) -> None:
@@ -149,10 +194,11 @@ def bench_pipeline(home: Path, settings: Settings, args: argparse.Namespace) -> 
         floor = run_baseline(Path(args.baseline), args.scale)
     elif args.baseline:
         print(f"floor: {args.baseline} is not there; own figures only")
-    full, status = timed_run(home, FIRST_RUN_DATE)
+    full, status, memory = timed_run(home, FIRST_RUN_DATE)
     ratio = f"   {full / floor:.2f} x the floor" if floor else ""
     print(f"  rentals run       {full:7.1f} s   exit {status}{ratio}")
     print_step_seconds(home, full)
+    print(f"    {memory.describe()}")
     from rental_analytics.report import KPI_VIEWS
     from rental_analytics.warehouse import connect
 
@@ -163,12 +209,13 @@ def bench_pipeline(home: Path, settings: Settings, args: argparse.Namespace) -> 
             print(f"  query {view:30s} {time.monotonic() - t4:6.2f} s  {n[0][0]:,} rows")
     day = FIRST_RUN_DATE + timedelta(days=1)
     touched = change_one_percent(settings, home, args.scale, args.seed, day)
-    again, status = timed_run(home, day)
+    again, status, memory = timed_run(home, day)
     print(
         f"  incremental run   {again:7.1f} s   exit {status}   after {touched:,} new and changed"
         f" rows: {again / full:.0%} of the full run"
     )
     print_step_seconds(home, again)
+    print(f"    {memory.describe()}")
 
 
 def main() -> None:
