@@ -134,21 +134,23 @@ def _stage_batch(
 ) -> tuple[str, str]:
     """Check a raw batch's rows and write the accepted ones and the rejects to the lake;
     their paths (accepted, rejects). Spark reads and checks the rows in the first write."""
-    schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
-    raw = spark.read.schema(schema).parquet(tb.path)
     # Ranking shuffles whole rows; when no key repeats every passing row is its key's
     # latest version. A database table's batch is vouched for by the source's primary key
     # (the extract records it); any other batch is looked at, the key columns alone.
     # Landed rows are parsed once and kept for the second write (parsing again costs twice
     # as much); database rows are read and checked again instead, cheaper than keeping
     # them, and only when some row was not accepted.
-    checked = check_batch(raw, spec, load_rules(spec))
+    with steps.step("plan"):  # building the DataFrames: Spark analyses each step's plan
+        schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
+        raw = spark.read.schema(schema).parquet(tb.path)
+        checked = check_batch(raw, spec, load_rules(spec))
     with steps.step("check_keys"):
         # Looks at the keys (an action) unless the source vouches for them; ranks lazily.
         ranked = rank_batch(checked, spec, keys_unique=True if tb.keys_unique else None)
-    if spec.is_landed:
-        ranked = ranked.persist()
-    accepted, rejects = split_ranked(ranked, spec, ctx)
+    with steps.step("plan"):
+        if spec.is_landed:
+            ranked = ranked.persist()
+        accepted, rejects = split_ranked(ranked, spec, ctx)
     accepted_path = staged_batch_path(
         settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
     )
