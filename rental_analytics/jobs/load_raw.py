@@ -21,6 +21,7 @@ from rental_analytics.quality.dqdl import Rule, parse_ruleset
 from rental_analytics.sources.bookmarks import Batch, BookmarkStore, TableBatch
 from rental_analytics.sources.landing import raw_landed_schema
 from rental_analytics.sources.tables import TABLES_BY_DOMAIN, TableSpec
+from rental_analytics.storage import remove_tree
 from rental_analytics.transforms.common import spark_schema
 from rental_analytics.transforms.staging import (
     BatchContext,
@@ -161,9 +162,12 @@ def _stage_batch(
         # Every row is accepted or rejected, once: when the accepted ones (counted from the
         # files' footers) are all the batch's rows, there is no reject to look for, and the
         # batch is not read and checked a second time (the usual case for a database table).
+        # No rejects are then no files at all (an earlier attempt's removed): the warehouse
+        # COPYs nothing from a folder without part files.
         if spark.read.parquet(accepted_path).count() == tb.rows:
-            rejects = rejects.limit(0)
-        rejects.write.mode("overwrite").parquet(rejects_path)
+            remove_tree(rejects_path)
+        else:
+            rejects.write.mode("overwrite").parquet(rejects_path)
     if spec.is_landed:
         ranked.unpersist()
     return accepted_path, rejects_path

@@ -6,11 +6,13 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from rental_analytics.jobs.curate import run_curate
 from rental_analytics.jobs.load_raw import run_load_raw
+from rental_analytics.lake import staged_batch_path
 from rental_analytics.local import source_db
 from rental_analytics.sources.bookmarks import BookmarkStore
 from rental_analytics.sources.extract import ExtractError, JdbcReader, extract_domain
@@ -148,6 +150,12 @@ def stg(wh, table, key):
     return result
 
 
+def staged_parts(env, table: str, batch_id: str, part: str) -> list[Path]:
+    """The Parquet files load_raw staged for a batch's accepted rows or rejects."""
+    folder = Path(staged_batch_path(env.lake_root, "apartments", table, batch_id, part))
+    return sorted(folder.glob("*.parquet"))
+
+
 def test_load_is_idempotent_and_reconciles(spark, env, warehouse):
     source(env, *SEED)
     extract(spark, env, D1)
@@ -156,6 +164,10 @@ def test_load_is_idempotent_and_reconciles(spark, env, warehouse):
         "apartments": (2, 2, 0), "apartment_attributes": (2, 2, 0),
         "bookings": (2, 2, 0), "user_viewing": (2, 2, 0),
     }  # fmt: skip
+    # Every row accepted: no rejects were looked for, and none are staged.
+    for b in first.batches:
+        assert not staged_parts(env, b.table, b.batch_id, "rejects")
+        assert staged_parts(env, b.table, b.batch_id, "accepted")
     run_curate(warehouse)
     snapshot = {t: stg(warehouse, t, "1, 2") for t in ("stg_apartments", "stg_bookings")}
     _, curated_before = warehouse.query("select * from curated.fact_bookings order by 1")
@@ -240,6 +252,7 @@ def test_bad_rows_go_to_rejects_with_reasons(spark, env, warehouse):
     load = run_load_raw(spark, env, warehouse)
     (batch,) = load.batches
     assert (batch.rows_extracted, batch.rows_loaded, batch.rows_rejected) == (5, 2, 3)
+    assert staged_parts(env, "apartments", batch.batch_id, "rejects")
     _, rejects = warehouse.query(
         "select record_key, rule, reason, raw_row from raw_data.rejects order by record_key, rule"
     )
