@@ -481,24 +481,17 @@ def _write_tables(
     with closing(in_order(tasks, settings.tables_at_once, f"extract-{result.domain}")) as done:
         for table in done:
             result.tables.append(table.extract)
-            if table.bookmark is not None and table.extract.path:
-                written[table.extract.table] = TableBatch(
-                    table.extract.table,
-                    table.extract.path,
-                    table.extract.rows,
-                    table.is_refresh,
-                    table.keys_unique,
-                )
-                bookmarks[table.extract.table] = table.bookmark
+            if table.batch is not None:
+                written[table.batch.table] = table.batch
+                bookmarks[table.batch.table] = table.bookmark
     return written, bookmarks
 
 
 @dataclass
 class _Written:
     extract: TableExtract
-    is_refresh: bool
-    bookmark: dict[str, Any] | None  # None: nothing to commit for the table
-    keys_unique: bool | None = None
+    batch: TableBatch | None = None  # None: nothing to commit for the table
+    bookmark: dict[str, Any] = field(default_factory=dict)
 
 
 def _table_task(
@@ -527,14 +520,15 @@ def _table_task(
             extract = TableExtract(
                 spec.name, 0, None, False, seconds, read.describe, read.notes, steps
             )
-            return _Written(extract, is_refresh, None)
+            return _Written(extract)
         with steps.step("bookmark"):
             bookmark = read.bookmark(aggregated)
         seconds = time.monotonic() - started
         extract = TableExtract(
             spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
         )
-        return _Written(extract, is_refresh, bookmark, read.keys_unique)
+        batch = TableBatch(spec.name, path, rows, is_refresh, read.keys_unique)
+        return _Written(extract, batch, bookmark)
 
     return task
 
