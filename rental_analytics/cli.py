@@ -291,7 +291,8 @@ def _seconds_table(record) -> Table | None:
     went, without a profiler."""
     table = Table(
         title="seconds per table and step",
-        caption="a job works on two tables at a time: its tables' seconds overlap",
+        caption="a job works on its tables side by side (RENTALS_TABLES_AT_ONCE): their"
+        " seconds overlap",
     )
     for col in ("state", "table / target", "seconds", "steps"):
         table.add_column(col, justify="right" if col == "seconds" else "left")
