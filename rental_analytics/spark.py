@@ -24,8 +24,8 @@ SQL_CONF = {
 # The local JVM compiles hot code with its quick compiler only (C1). A local job is short
 # and runs mostly code Spark generated for its own queries, which a JVM compiles anew every
 # run; on two cores the optimising compiler (C2) took a third of a job's CPU compiling it,
-# competing with the job itself. Measured at scale 1, side by side, same data: a full run
-# 75.7 s -> 69.1 s, the extracts 21.0 -> 13.7 s; the incremental run 42.9 -> 32.3 s.
+# competing with the job itself. Measured at scale 1, the same code run back to back with
+# and without: a full run 72.6 s -> 60.0 s, the incremental run 38.5 s -> 28.3 s.
 # RENTALS_JVM_OPTIONS replaces these options (empty: the JVM's own defaults). Glue starts
 # its own JVMs: none of this runs in AWS.
 JVM_OPTIONS_ENV = "RENTALS_JVM_OPTIONS"
