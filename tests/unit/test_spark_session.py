@@ -1,0 +1,34 @@
+"""The session every job gets (rental_analytics/spark.py), beyond its SQL settings."""
+
+import pytest
+from py4j.java_gateway import JVMView
+from pyspark.sql import functions as F
+
+from rental_analytics import spark as spark_module
+from rental_analytics.spark import configure_session
+
+
+def test_function_calls_ask_py4j_to_find_no_class(spark, monkeypatch):
+    """Building columns finds the JVM classes kept on the session's py4j view: no call asks
+    py4j to resolve ``functions`` or ``PythonUtils`` by short name (each such lookup tries
+    every imported package against every jar of the class path)."""
+    asked: list[str] = []
+    lookup = JVMView.__getattr__
+
+    def recording(view, name):
+        asked.append(name)
+        return lookup(view, name)
+
+    monkeypatch.setattr(JVMView, "__getattr__", recording)
+    value = F.concat_ws("|", F.col("id").cast("string"), F.lit("x"))  # PythonUtils: the list
+    rows = spark.range(3).select(value.alias("v")).collect()
+    assert [r.v for r in rows] == ["0|x", "1|x", "2|x"]
+    assert not set(spark_module.PINNED_JVM_CLASSES) & set(asked)
+
+
+def test_a_class_missing_from_the_jvm_fails_the_session_setup(spark, monkeypatch):
+    monkeypatch.setitem(
+        spark_module.PINNED_JVM_CLASSES, "NoSuchClass", "org.apache.spark.sql.NoSuchClass"
+    )
+    with pytest.raises(RuntimeError, match="org.apache.spark.sql.NoSuchClass not found"):
+        configure_session(spark)
