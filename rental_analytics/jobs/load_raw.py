@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
 
-from pyspark.sql import SparkSession
+from pyspark.sql import Observation, SparkSession
+from pyspark.sql import functions as F
 
 from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.jobs.args import JobArgs
@@ -156,15 +157,19 @@ def _stage_batch(
         settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
     )
     rejects_path = staged_batch_path(settings.lake_root, domain, spec.name, ctx.batch_id, "rejects")
+    written = Observation()  # the accepted rows, counted as the write writes them
     with steps.step("read_check_write_accepted"):
-        accepted.write.mode("overwrite").parquet(accepted_path)
+        accepted.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
+            accepted_path
+        )
     with steps.step("write_rejects"):
-        # Every row is accepted or rejected, once: when the accepted ones (counted from the
-        # files' footers) are all the batch's rows, there is no reject to look for, and the
-        # batch is not read and checked a second time (the usual case for a database table).
-        # No rejects are then no files at all (an earlier attempt's removed): the warehouse
-        # COPYs nothing from a folder without part files.
-        if spark.read.parquet(accepted_path).count() == tb.rows:
+        # Every row is accepted or rejected, once: when the accepted ones are all the batch's
+        # rows, there is no reject to look for, and the batch is not read and checked a
+        # second time (the usual case for a database table). No rejects are then no files at
+        # all (an earlier attempt's removed): the warehouse COPYs nothing from a folder
+        # without part files. The count comes with the write: counting the written files
+        # was one more Spark job per table, queued behind the other table's tasks.
+        if written.get["rows"] == tb.rows:
             remove_tree(rejects_path)
         else:
             rejects.write.mode("overwrite").parquet(rejects_path)
