@@ -1,7 +1,7 @@
 """The session every job gets (rental_analytics/spark.py), beyond its SQL settings."""
 
 import pytest
-from py4j.java_gateway import JVMView
+from py4j.java_gateway import JavaClass, JVMView
 from pyspark.sql import functions as F
 
 from rental_analytics import spark as spark_module
@@ -24,6 +24,23 @@ def test_function_calls_ask_py4j_to_find_no_class(spark, monkeypatch):
     rows = spark.range(3).select(value.alias("v")).collect()
     assert [r.v for r in rows] == ["0|x", "1|x", "2|x"]
     assert not set(spark_module.PINNED_JVM_CLASSES) & set(asked)
+
+
+def test_a_function_is_looked_up_in_the_jvm_once_per_session(spark, monkeypatch):
+    """py4j asks the JVM what ``functions.<name>`` is at each call; the kept class asks once
+    per name and calls the method it found from then on."""
+    asked: list[str] = []
+    lookup = JavaClass.__getattr__
+
+    def recording(cls, name):
+        asked.append(name)
+        return lookup(cls, name)
+
+    monkeypatch.setattr(JavaClass, "__getattr__", recording)
+    first = spark.range(1).select(F.soundex(F.lit("Robert")).alias("s")).first()
+    second = spark.range(1).select(F.soundex(F.lit("Rupert")).alias("s")).first()
+    assert (first.s, second.s) == ("R163", "R163")
+    assert asked.count("soundex") <= 1
 
 
 def test_a_class_missing_from_the_jvm_fails_the_session_setup(spark, monkeypatch):
