@@ -8,18 +8,25 @@ from rental_analytics import spark as spark_module
 from rental_analytics.spark import configure_session
 
 
+def _names_asked(monkeypatch, py4j_type) -> list[str]:
+    """The names py4j is asked to look up in the JVM on ``py4j_type`` (its ``__getattr__``,
+    which Python calls only for a name the object does not hold), recorded in order."""
+    asked: list[str] = []
+    lookup = py4j_type.__getattr__
+
+    def recording(obj, name):
+        asked.append(name)
+        return lookup(obj, name)
+
+    monkeypatch.setattr(py4j_type, "__getattr__", recording)
+    return asked
+
+
 def test_function_calls_ask_py4j_to_find_no_class(spark, monkeypatch):
     """Building columns finds the JVM classes kept on the session's py4j view: no call asks
     py4j to resolve ``functions`` or ``PythonUtils`` by short name (each such lookup tries
     every imported package against every jar of the class path)."""
-    asked: list[str] = []
-    lookup = JVMView.__getattr__
-
-    def recording(view, name):
-        asked.append(name)
-        return lookup(view, name)
-
-    monkeypatch.setattr(JVMView, "__getattr__", recording)
+    asked = _names_asked(monkeypatch, JVMView)
     value = F.concat_ws("|", F.col("id").cast("string"), F.lit("x"))  # PythonUtils: the list
     rows = spark.range(3).select(value.alias("v")).collect()
     assert [r.v for r in rows] == ["0|x", "1|x", "2|x"]
@@ -29,14 +36,7 @@ def test_function_calls_ask_py4j_to_find_no_class(spark, monkeypatch):
 def test_a_function_is_looked_up_in_the_jvm_once_per_session(spark, monkeypatch):
     """py4j asks the JVM what ``functions.<name>`` is at each call; the kept class asks once
     per name and calls the method it found from then on."""
-    asked: list[str] = []
-    lookup = JavaClass.__getattr__
-
-    def recording(cls, name):
-        asked.append(name)
-        return lookup(cls, name)
-
-    monkeypatch.setattr(JavaClass, "__getattr__", recording)
+    asked = _names_asked(monkeypatch, JavaClass)
     first = spark.range(1).select(F.soundex(F.lit("Robert")).alias("s")).first()
     second = spark.range(1).select(F.soundex(F.lit("Rupert")).alias("s")).first()
     assert (first.s, second.s) == ("R163", "R163")
