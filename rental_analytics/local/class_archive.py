@@ -44,8 +44,22 @@ def _java() -> Path | None:
     return Path(found).resolve() if found and Path(found).exists() else None
 
 
+def spark_home() -> Path:
+    """Where the JVM's Spark jars are (``SPARK_HOME``, else the pyspark package): its class
+    path, which a JVM checks against the archive's, entry by entry."""
+    from pyspark.find_spark_home import _find_spark_home  # what pyspark launches from
+
+    return Path(_find_spark_home()).resolve()
+
+
 def archive_path(jars: Sequence[str] = ()) -> Path | None:
-    """The archive for this JVM, pyspark and class path; None without a java to key it on."""
+    """The archive for this JVM, pyspark and class path; None without a java to key it on.
+
+    The class path is in the key by its place: a JVM maps an archive only when every jar of
+    the class path it was built with is where it was then, and otherwise starts without it,
+    silently. Keyed on the version alone, a second clone on the machine (another .venv) found
+    the first clone's archive, did not build its own, and started every JVM without one.
+    """
     import pyspark  # deferred: only its version is read, and pyspark is slow to import
 
     java = _java()
@@ -53,7 +67,14 @@ def archive_path(jars: Sequence[str] = ()) -> Path | None:
         return None
     stat = java.stat()
     key = "\0".join(
-        [str(java), str(stat.st_size), str(int(stat.st_mtime)), pyspark.__version__, *sorted(jars)]
+        [
+            str(java),
+            str(stat.st_size),
+            str(int(stat.st_mtime)),
+            pyspark.__version__,
+            str(spark_home()),
+            *sorted(jars),
+        ]
     )
     return (
         cache_dir()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from rental_analytics.local import class_archive
+from rental_analytics.spark import JVM_OPTIONS, JVM_OPTIONS_ENV
 
 JARS = ("/usr/share/java/mariadb-java-client.jar",)
 
@@ -21,6 +22,39 @@ def test_up_builds_the_archive_once_and_sessions_use_it(settings, monkeypatch):
     assert path.stat().st_mtime_ns == built  # there already: not built again
     assert f"-XX:SharedArchiveFile={path}" in class_archive.java_options(settings.source_jdbc_jars)
     assert not list(path.parent.glob("*.partial"))
+
+
+def test_a_session_jvm_loads_its_classes_from_the_archive(settings, tmp_path, monkeypatch):
+    # That the option is given is not enough: a JVM whose class path differs from the
+    # archive's starts without it, silently. Its class-loading log says where each came from.
+    monkeypatch.delenv(class_archive.CACHE_ENV, raising=False)
+    assert class_archive.java_options(settings.source_jdbc_jars), "the stack's up() builds it"
+    loaded = tmp_path / "classes.log"
+    env = {
+        **os.environ,
+        JVM_OPTIONS_ENV: f"{JVM_OPTIONS} -Xlog:class+load=info:file={loaded}",
+    }
+    script = (
+        "from rental_analytics.spark import local_session;"
+        f"s = local_session('archive-test', jars={tuple(settings.source_jdbc_jars)!r});"
+        "print('rows', s.range(3).count())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    sources = loaded.read_text().splitlines()
+    from_archive = [line for line in sources if "source: shared objects file (top)" in line]
+    spark_classes = [line for line in sources if " org.apache.spark." in line]
+    assert len(from_archive) > len(spark_classes) / 2, (len(from_archive), len(spark_classes))
+
+
+def test_another_spark_home_is_another_archive(tmp_path, monkeypatch):
+    # Two clones on one machine have two class paths: each needs its own archive.
+    monkeypatch.setenv(class_archive.CACHE_ENV, str(tmp_path))
+    here = class_archive.archive_path(JARS)
+    monkeypatch.setattr(class_archive, "spark_home", lambda: tmp_path / "other" / "pyspark")
+    assert class_archive.archive_path(JARS) != here
 
 
 def test_no_archive_no_option(tmp_path, monkeypatch):
