@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +16,18 @@ from psycopg import sql
 
 from rental_analytics.config import DatabaseSettings
 from rental_analytics.warehouse.base import Warehouse, WarehouseError
-from rental_analytics.warehouse.sqltext import postgres_dateparts, to_postgres
+from rental_analytics.warehouse.sqltext import postgres_dateparts, strip_comments, to_postgres
 
 _COPY_CHUNK_ROWS = 50_000
+
+# Redshift analyzes a table made by CREATE TABLE AS or CREATE TEMP TABLE AS as it creates it
+# (docs.aws.amazon.com/redshift/latest/dg/r_ANALYZE.html, "Usage notes"); PostgreSQL leaves
+# it without statistics, and then guesses: joined with a temp table of 500,000 keys it
+# expected 200 and probed an index 500,000 times (a whole-table merge 1.5 s -> 3.2 s). So
+# here too, the table is analyzed as it is made.
+_CREATE_TABLE_AS = re.compile(
+    r"^\s*create\s+(?:temp\s+|temporary\s+)?table\s+([a-z_][a-z0-9_.]*)\s+as\b", re.I
+)
 
 
 def _qualified(table: str) -> sql.Composed:
@@ -49,7 +59,11 @@ class PostgresWarehouse(Warehouse):
     def execute(self, sql_text: str, params: dict[str, Any] | Sequence[Any] | None = None) -> int:
         with self._conn.cursor() as cur:
             cur.execute(sql_text, params)  # type: ignore[arg-type]
-            return cur.rowcount
+            count = cur.rowcount
+            created = _CREATE_TABLE_AS.match(strip_comments(sql_text))
+            if created:
+                cur.execute(sql.SQL("analyze {}").format(_qualified(created.group(1))))
+            return count
 
     def query(
         self, sql_text: str, params: dict[str, Any] | Sequence[Any] | None = None
