@@ -1,11 +1,14 @@
 """Tiny literal rows for the apartments-domain warehouse tables, written with bound parameters.
 
-stg_* helpers replace the row with the same key (as a load would) and fill the load metadata
-with constants; curated helpers insert one row. Shared by the merge and view tests.
+stg_* helpers replace the row with the same key (as a load would), each as a batch of its own
+recorded in raw_data.load_batches (the merges compare the keys of the batches they have not
+merged yet), and fill the rest of the load metadata with constants; curated helpers insert
+one row. Shared by the merge and view tests.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +19,6 @@ MERGES = sql_dir() / "merges"
 MERGE_FILES: tuple[Path, ...] = tuple(sorted(MERGES.glob("*.sql")))
 
 LOAD_METADATA = {
-    "load_batch_id": "test-batch",
     "load_run_date": date(2024, 1, 1),
     "load_row_hash": "0" * 32,
     "loaded_at": datetime(2024, 1, 1, 2, 0, 0),
@@ -36,10 +38,34 @@ def insert_row(wh: Warehouse, table: str, row: dict) -> None:
     wh.execute(f"insert into {table} ({columns}) values ({values})", row)
 
 
+_BATCH_NUMBERS = itertools.count(1)
+
+
+def record_batch(wh: Warehouse, stg_table: str, *, full_refresh: bool = False) -> str:
+    """A new batch of ``raw_data.<stg_table>`` in raw_data.load_batches, as load_raw records
+    each batch it merges; its id. A full refresh is the only load that deletes stg rows."""
+    batch_id = f"test-batch-{next(_BATCH_NUMBERS)}"
+    counts = dict.fromkeys(("extracted", "loaded", "rejected", "inserted", "updated", "deleted"), 0)
+    insert_row(
+        wh,
+        "raw_data.load_batches",
+        {
+            "source_table": stg_table.removeprefix("raw_data.").removeprefix("stg_"),
+            "batch_id": batch_id,
+            "run_date": LOAD_METADATA["load_run_date"],
+            "is_full_refresh": full_refresh,
+            **{f"rows_{name}": n for name, n in counts.items()},
+            "loaded_at": LOAD_METADATA["loaded_at"],
+        },
+    )
+    return batch_id
+
+
 def replace_row(wh: Warehouse, table: str, key: dict, row: dict) -> None:
     where = " and ".join(f"{name} = %({name})s" for name in key)
     wh.execute(f"delete from {table} where {where}", key)
-    insert_row(wh, table, {**row, **LOAD_METADATA})
+    batch_id = record_batch(wh, table)
+    insert_row(wh, table, {**row, **LOAD_METADATA, "load_batch_id": batch_id})
 
 
 # -- raw_data.stg_* ----------------------------------------------------------------------
@@ -145,8 +171,10 @@ def put_stg_view(
 
 
 def delete_stg(wh: Warehouse, table: str, **key: object) -> None:
+    """A row that left stg: only a full refresh deletes stg rows, so it is one."""
     where = " and ".join(f"{name} = %({name})s" for name in key)
     wh.execute(f"delete from raw_data.{table} where {where}", key)
+    record_batch(wh, table, full_refresh=True)
 
 
 # -- curated -----------------------------------------------------------------------------
