@@ -139,60 +139,10 @@ create temp table dim_listings_changed as
 with
 
 curated_rows as (
-    select
-        listing_id,
-        title,
-        source,
-        price,
-        currency,
-        listing_created_on,
-        is_active,
-        last_modified_at,
-        category,
-        body,
-        amenities,
-        bathrooms,
-        bedrooms,
-        fee,
-        has_photo,
-        pets_allowed,
-        price_display,
-        price_type,
-        square_feet,
-        address,
-        cityname,
-        state,
-        latitude,
-        longitude
-    from curated.dim_listings
+    select * from curated.dim_listings
     where exists (select 1 from dim_listings_whole)
     union all
-    select
-        listing_id,
-        title,
-        source,
-        price,
-        currency,
-        listing_created_on,
-        is_active,
-        last_modified_at,
-        category,
-        body,
-        amenities,
-        bathrooms,
-        bedrooms,
-        fee,
-        has_photo,
-        pets_allowed,
-        price_display,
-        price_type,
-        square_feet,
-        address,
-        cityname,
-        state,
-        latitude,
-        longitude
-    from curated.dim_listings
+    select * from curated.dim_listings
     where curated.dim_listings.listing_id in (select dim_listings_scope.listing_id from dim_listings_scope)
 )
 

@@ -117,30 +117,10 @@ create temp table fact_bookings_changed as
 with
 
 curated_rows as (
-    select
-        booking_id,
-        listing_id,
-        user_id,
-        booking_date,
-        checkin_date,
-        checkout_date,
-        nights,
-        total_price,
-        currency
-    from curated.fact_bookings
+    select * from curated.fact_bookings
     where exists (select 1 from fact_bookings_whole)
     union all
-    select
-        booking_id,
-        listing_id,
-        user_id,
-        booking_date,
-        checkin_date,
-        checkout_date,
-        nights,
-        total_price,
-        currency
-    from curated.fact_bookings
+    select * from curated.fact_bookings
     where curated.fact_bookings.booking_id in (select fact_bookings_scope.booking_id from fact_bookings_scope)
 )
 

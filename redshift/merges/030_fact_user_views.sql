@@ -123,24 +123,10 @@ create temp table fact_user_views_changed as
 with
 
 curated_rows as (
-    select
-        user_id,
-        listing_id,
-        viewed_at,
-        view_date,
-        is_wishlisted,
-        call_to_action
-    from curated.fact_user_views
+    select * from curated.fact_user_views
     where exists (select 1 from fact_user_views_whole)
     union all
-    select
-        user_id,
-        listing_id,
-        viewed_at,
-        view_date,
-        is_wishlisted,
-        call_to_action
-    from curated.fact_user_views
+    select * from curated.fact_user_views
     where exists (
         select 1 from fact_user_views_scope
         where

@@ -113,40 +113,10 @@ create temp table dim_vehicles_changed as
 with
 
 curated_rows as (
-    select
-        vehicle_id,
-        vehicle_type,
-        brand,
-        vehicle_year,
-        is_active,
-        vehicle_license_number,
-        registration_name,
-        license_type,
-        expiration_date,
-        permit_license_number,
-        certification_date,
-        base_telephone_number,
-        base_address,
-        last_updated_at
-    from curated.dim_vehicles
+    select * from curated.dim_vehicles
     where exists (select 1 from dim_vehicles_whole)
     union all
-    select
-        vehicle_id,
-        vehicle_type,
-        brand,
-        vehicle_year,
-        is_active,
-        vehicle_license_number,
-        registration_name,
-        license_type,
-        expiration_date,
-        permit_license_number,
-        certification_date,
-        base_telephone_number,
-        base_address,
-        last_updated_at
-    from curated.dim_vehicles
+    select * from curated.dim_vehicles
     where curated.dim_vehicles.vehicle_id in (select dim_vehicles_scope.vehicle_id from dim_vehicles_scope)
 )
 
