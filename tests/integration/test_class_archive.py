@@ -13,6 +13,20 @@ from rental_analytics.spark import JVM_OPTIONS, JVM_OPTIONS_ENV
 JARS = ("/usr/share/java/mariadb-java-client.jar",)
 
 
+def _count_three_rows(jars: tuple[str, ...], env: dict[str, str]) -> None:
+    """A local session in a process of its own (a JVM of its own) counts three rows."""
+    script = (
+        "from rental_analytics.spark import local_session;"
+        f"s = local_session('archive-test', jars={jars!r});"
+        "print('rows', s.range(3).count())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "rows 3" in proc.stdout
+
+
 def test_up_builds_the_archive_once_and_sessions_use_it(settings, monkeypatch):
     monkeypatch.delenv(class_archive.CACHE_ENV, raising=False)
     path = class_archive.archive_path(settings.source_jdbc_jars)
@@ -34,15 +48,7 @@ def test_a_session_jvm_loads_its_classes_from_the_archive(settings, tmp_path, mo
         **os.environ,
         JVM_OPTIONS_ENV: f"{JVM_OPTIONS} -Xlog:class+load=info:file={loaded}",
     }
-    script = (
-        "from rental_analytics.spark import local_session;"
-        f"s = local_session('archive-test', jars={tuple(settings.source_jdbc_jars)!r});"
-        "print('rows', s.range(3).count())"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _count_three_rows(tuple(settings.source_jdbc_jars), env)
     sources = loaded.read_text().splitlines()
     from_archive = [line for line in sources if "source: shared objects file (top)" in line]
     spark_classes = [line for line in sources if " org.apache.spark." in line]
@@ -79,14 +85,5 @@ def test_a_session_starts_without_an_archive_its_jvm_refuses(settings, tmp_path,
     ).stdout.strip()  # fmt: skip
     with open(built, "rb") as whole, open(path, "wb") as fh:
         fh.write(whole.read(1 << 20))  # its header, and a megabyte of the rest
-    script = (
-        "from rental_analytics.spark import local_session;"
-        f"s = local_session('archive-test', jars={JARS!r});"
-        "print('rows', s.range(3).count())"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "rows 3" in proc.stdout
+    _count_three_rows(JARS, env)
     assert not os.path.exists(path)
