@@ -15,7 +15,9 @@ The same source history is played twice in the test home: once cleanly, once wit
 
 After it all, every raw_data and curated table, every KPI view and the bookmarks equal the
 clean history's. The load ledger may hold more batches than the clean one (a rerun of a
-day re-extracts the lookback window), and those extra batches changed no row.
+day re-extracts the lookback window), and those extra batches changed no row; the merges'
+ledger (raw_data.curated_batches) holds the clean one's rows, and rows for those extra
+batches only.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ def _tables(wh) -> tuple[str, ...]:
     _, rows = wh.query(
         "select table_schema || '.' || table_name from information_schema.tables"
         " where table_schema in ('raw_data', 'curated') and table_type = 'BASE TABLE'"
-        " and table_name <> 'load_batches' order by 1"
+        " and table_name not in ('load_batches', 'curated_batches') order by 1"
     )
     return tuple(r[0] for r in rows) + tuple(f"presentation.{v}" for v in KPI_VIEWS)
 
@@ -89,9 +91,13 @@ def _state(home, wh) -> dict:
     bookmarks = {
         p.name: json.loads(p.read_text())["tables"] for p in (home / "bookmarks").glob("*.json")
     }
+    _, merged = wh.query(
+        "select target_table, source_table, batch_id from raw_data.curated_batches"
+    )
     return {
         "tables": cli.snapshot(wh, _tables(wh)),
         "batches": {(r[0], r[1]): r[2:] for r in batches},
+        "merged": set(merged),
         "bookmarks": bookmarks,
     }
 
@@ -156,4 +162,7 @@ def test_jobs_killed_anywhere_converge_to_the_clean_warehouse(fresh_home, wareho
         if batch not in clean["batches"]:
             # a batch only the killed history has: a day re-extracted, changing nothing
             assert counts[3:] == (0, 0, 0), f"extra batch {batch} changed rows: {counts}"
+    assert clean["merged"] <= crashed["merged"], f"merges' ledger (seed {SEED})"
+    for target, *batch in crashed["merged"] - clean["merged"]:
+        assert tuple(batch) not in clean["batches"], f"{target} merged {batch} (seed {SEED})"
     assert assert_no_secrets(home) > 20
