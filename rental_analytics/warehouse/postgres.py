@@ -24,7 +24,9 @@ _COPY_CHUNK_ROWS = 50_000
 # (docs.aws.amazon.com/redshift/latest/dg/r_ANALYZE.html, "Usage notes"); PostgreSQL leaves
 # it without statistics, and then guesses: joined with a temp table of 500,000 keys it
 # expected 200 and probed an index 500,000 times (a whole-table merge 1.5 s -> 3.2 s). So
-# here too, the table is analyzed as it is made.
+# here too, the table is analyzed as it is made, from a sample of 3,000 rows (statistics
+# target 10): the default 30,000 took 0.42 s on a temp table of 200,000 listings, 0.05 s so.
+_ANALYZE_STATISTICS_TARGET = 10
 _CREATE_TABLE_AS = re.compile(
     r"^\s*create\s+(?:temp\s+|temporary\s+)?table\s+([a-z_][a-z0-9_.]*)\s+as\b", re.I
 )
@@ -62,7 +64,9 @@ class PostgresWarehouse(Warehouse):
             count = cur.rowcount
             created = _CREATE_TABLE_AS.match(strip_comments(sql_text))
             if created:
+                cur.execute(f"set default_statistics_target = {_ANALYZE_STATISTICS_TARGET}")
                 cur.execute(sql.SQL("analyze {}").format(_qualified(created.group(1))))
+                cur.execute("reset default_statistics_target")
             return count
 
     def query(
