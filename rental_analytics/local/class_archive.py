@@ -100,13 +100,41 @@ def discard(jars: Sequence[str] = ()) -> None:
     path = archive_path(jars)
     if path is not None:
         path.unlink(missing_ok=True)
+        _home_file(path).unlink(missing_ok=True)
+
+
+def _home_file(archive: Path) -> Path:
+    """Beside each archive, the Spark home it was built for: what pruning goes by."""
+    return archive.with_name(f"{archive.name}.home")
+
+
+def prune(keep: Path) -> list[Path]:
+    """Remove the archives whose Spark home is gone (a deleted clone's .venv), and those
+    that do not say theirs (built before the home was in their name, never used again);
+    never ``keep``. Each clone has its own archive of some 150 MB: without this, every
+    clone ever made on the machine would leave one behind. The removed archives."""
+    removed = []
+    for archive in sorted(keep.parent.glob("spark-*.jsa")):
+        home_file = _home_file(archive)
+        home = home_file.read_text().strip() if home_file.is_file() else ""
+        if archive == keep or (home and Path(home).is_dir()):
+            continue
+        archive.unlink(missing_ok=True)
+        home_file.unlink(missing_ok=True)
+        removed.append(archive)
+    return removed
 
 
 def build(jars: Sequence[str] = ()) -> Path | None:
     """Build the archive unless it is there; its path, or None when it could not be built
-    (then jobs start without it, as before)."""
+    (then jobs start without it, as before). The archives of Spark homes that are gone are
+    removed (``prune``)."""
     final = archive_path(jars)
-    if final is None or final.is_file():
+    if final is None:
+        return None
+    if final.is_file():
+        _home_file(final).write_text(f"{spark_home()}\n")
+        prune(final)
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     partial = final.with_name(f"{final.name}.{os.getpid()}.partial")
@@ -115,7 +143,9 @@ def build(jars: Sequence[str] = ()) -> Path | None:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=_BUILD_TIMEOUT_S)
         if proc.returncode == 0 and partial.is_file() and partial.stat().st_size > 0:
+            _home_file(final).write_text(f"{spark_home()}\n")
             os.replace(partial, final)
+            prune(final)
             return final
         return None
     except subprocess.TimeoutExpired:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from rental_analytics.local import class_archive
 from rental_analytics.spark import JVM_OPTIONS, JVM_OPTIONS_ENV
@@ -36,6 +37,32 @@ def test_up_builds_the_archive_once_and_sessions_use_it(settings, monkeypatch):
     assert path.stat().st_mtime_ns == built  # there already: not built again
     assert f"-XX:SharedArchiveFile={path}" in class_archive.java_options(settings.source_jdbc_jars)
     assert not list(path.parent.glob("*.partial"))
+    home_file = path.with_name(f"{path.name}.home")  # what prune() goes by
+    assert home_file.read_text().strip() == str(class_archive.spark_home())
+
+
+def test_archives_of_spark_homes_that_are_gone_are_pruned(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    live_home = tmp_path / "clone-a" / "pyspark"
+    live_home.mkdir(parents=True)
+
+    def archive(name: str, home: Path | None) -> Path:
+        path = cache / f"spark-3.5.6-{name}.jsa"
+        path.write_bytes(b"archive")
+        if home is not None:
+            path.with_name(f"{path.name}.home").write_text(f"{home}\n")
+        return path
+
+    keep = archive("ours", tmp_path / "gone-too")  # the one just built: never removed
+    live = archive("live", live_home)  # another clone, still there
+    gone = archive("gone", tmp_path / "clone-b" / "pyspark")  # a deleted clone's
+    unnamed = archive("old", None)  # built before archives said their home
+
+    assert class_archive.prune(keep) == sorted([gone, unnamed])
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [keep.name, live.name, f"{live.name}.home", f"{keep.name}.home"]
+    )
 
 
 def test_a_session_jvm_loads_its_classes_from_the_archive(settings, tmp_path, monkeypatch):
