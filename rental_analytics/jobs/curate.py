@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rental_analytics.config import Settings, validate_identifier
 from rental_analytics.jobs.args import JobArgs
@@ -33,6 +34,12 @@ class CurateResult:
     seconds: float = 0.0
 
 
+def merge_target(path: Path) -> str:
+    """The curated table a merge file writes: its name after the order number and the
+    first '_' (``010_dim_listings.sql`` -> ``dim_listings``)."""
+    return validate_identifier(path.stem.split("_", 1)[1], "merge target")
+
+
 def run_curate(wh: Warehouse) -> CurateResult:
     """Check the warehouse's version, run every redshift/merges/*.sql file in order (each in
     its own transaction), then evaluate every redshift/quality ruleset. No DDL.
@@ -49,7 +56,7 @@ def run_curate(wh: Warehouse) -> CurateResult:
         kill_point("merge_done")
         deleted = sum(max(n, 0) for v, n in counts if v == "delete")
         merged = sum(max(n, 0) for v, n in counts if v == "merge")
-        target = validate_identifier(path.stem.split("_", 1)[1], "merge target")
+        target = merge_target(path)
         _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
         result.merges.append(
             MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)

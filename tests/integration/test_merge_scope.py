@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 import pytest
 
-from rental_analytics.jobs.curate import run_curate
+from rental_analytics.jobs.curate import merge_target, run_curate
 from tests.support.vehicle_rows import put_stg_vehicle
 from tests.support.warehouse_rows import (
     MERGE_FILES,
@@ -50,7 +50,7 @@ def _tamper(wh, booking_id: int) -> None:
 
 def _fail_in_merge_of(target: str):
     """A kill_point that fails curate inside the merge of ``target``, before its commit."""
-    merges = iter(path.stem.split("_", 1)[1] for path in MERGE_FILES)
+    merges = iter(merge_target(path) for path in MERGE_FILES)
 
     def kill_point(point: str) -> None:
         if point == "in_merge" and next(merges) == target:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from rental_analytics.jobs.curate import merge_target
 from tests.support.warehouse_rows import (
     MERGE_FILES,
     delete_stg,
@@ -138,7 +139,7 @@ def test_merges_are_idempotent(warehouse):
 def _merged_rows(wh) -> dict[str, int]:
     """Each merge file run once more: the rows its MERGE wrote, by curated table."""
     return {
-        path.stem.split("_", 1)[1]: sum(n for verb, n in wh.run_file(path) if verb == "merge")
+        merge_target(path): sum(n for verb, n in wh.run_file(path) if verb == "merge")
         for path in MERGE_FILES
     }
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from rental_analytics.columns import LOAD_COLUMNS
+from rental_analytics.jobs.curate import merge_target
 from rental_analytics.sources.tables import VEHICLE_RENTALS_TABLES
 from rental_analytics.warehouse import sql_dir
 from tests.support.vehicle_rows import (
@@ -353,5 +354,4 @@ def test_merge_files_are_part_of_the_curate_step_and_name_their_target(warehouse
 
     for path in VEHICLE_MERGE_FILES:
         assert path in all_merges
-        # curate derives the target table from the part of the name after the first '_'.
-        assert path.stem.split("_", 1)[1] in curated
+        assert merge_target(path) in curated  # the table curate counts after the merge
