@@ -78,6 +78,8 @@ apartments as (
     where stg_apartments.id in (select dim_listings_scope.listing_id from dim_listings_scope)
 ),
 
+-- Every attributes row: the left join to the apartments above keeps those in scope (the
+-- scope holds the keys of pending attributes batches too).
 apartment_attributes as (
     select * from raw_data.stg_apartment_attributes
 ),
