@@ -40,7 +40,7 @@ Semantics, where DQDL leaves room or where this project chose differently:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -81,12 +81,29 @@ def with_row_failures(df: DataFrame, rules: Iterable[Rule]) -> DataFrame:
         if not rule.is_row_level:
             continue
         check = _row_check(df, rule)
-        failure = F.struct(F.lit(rule.text).alias("rule"), check.reason.alias("reason"))
-        failures.append(F.when(~check.passes, failure))
+        failures.append((~check.passes, F.lit(rule.text), check.reason))
+    return df.withColumn(FAILURES_COLUMN, failure_array(failures))
+
+
+def failure_array(failures: Sequence[tuple[Column, Column, Column]]) -> Column:
+    """``array<struct<rule, reason>>`` of the ``(failed, rule, reason)`` whose ``failed``
+    holds, in their order: empty when none does.
+
+    Built by concatenating one-element and empty arrays, which Spark compiles into the
+    query's generated code like the checks themselves. A higher-order function (``filter``
+    of an array of failures or NULLs) is evaluated row by row by Spark's interpreter, and
+    every expression under it too, parsing and checks included. Measured on 200,000
+    apartments (warm, both cores), checking them: 0.56 s as a filter, 0.17 s this way."""
+    empty = F.array().cast(FAILURES_TYPE)
     if not failures:
-        return df.withColumn(FAILURES_COLUMN, F.array().cast(FAILURES_TYPE))
-    broken = F.filter(F.array(*failures), lambda failure: failure.isNotNull())
-    return df.withColumn(FAILURES_COLUMN, broken.cast(FAILURES_TYPE))
+        return empty
+    parts = [
+        F.when(failed, F.array(F.struct(rule.alias("rule"), reason.alias("reason")))).otherwise(
+            empty
+        )
+        for failed, rule, reason in failures
+    ]
+    return F.concat(*parts).cast(FAILURES_TYPE)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from rental_analytics.columns import CORRUPT_RECORD, SOURCE_FILE, SOURCE_FILE_SEQ, SOURCE_ROW_SEQ
+from rental_analytics.quality.evaluate import failure_array
 from rental_analytics.quality.rule_names import WELL_FORMED_RULE, data_type_rule
 from rental_analytics.sources.formats import BOOLEAN_WORDS, LANDED_BOOLEANS, LAYOUTS, SEPARATORS
 from rental_analytics.sources.tables import TableSpec
@@ -120,12 +121,8 @@ def parse_landed(df: DataFrame, spec: TableSpec) -> DataFrame:
         rule = data_type_rule(column.name, column.type)
         expected = f" is not {_expected(column.type, column.formats)}"
         reason = F.concat(F.lit(f"{column.name}: "), shown, F.lit(expected))
-        failures.append(
-            F.when(
-                F.col(_typed_name(column.name)).isNull() & (_blank_trimmed(raw) != ""),
-                F.struct(F.lit(rule).alias("rule"), reason.alias("reason")),
-            )
-        )
+        failed = F.col(_typed_name(column.name)).isNull() & (_blank_trimmed(raw) != "")
+        failures.append((failed, F.lit(rule), reason))
     malformed = F.col(CORRUPT_RECORD).isNotNull()
     malformed_failure = F.array(
         F.struct(
@@ -137,12 +134,7 @@ def parse_landed(df: DataFrame, spec: TableSpec) -> DataFrame:
             ).alias("reason"),
         )
     )
-    failure_type = "array<struct<rule:string,reason:string>>"
-    value_failures = (
-        F.filter(F.array(*failures), lambda f: f.isNotNull())
-        if failures
-        else F.array().cast(failure_type)
-    )
+    value_failures = failure_array(failures)
     raw_values = F.to_json(F.struct(*[F.col(c) for c in spec.column_names], F.col(SOURCE_FILE)))
     raw_line = F.to_json(F.struct(F.col(SOURCE_FILE), F.col(CORRUPT_RECORD).alias("record")))
     typed = [

@@ -91,7 +91,9 @@ def check_batch(df: DataFrame, spec: TableSpec, rules: tuple[Rule, ...]) -> Data
     parsed = parsed.withColumn(RAW_ROW, fit_bytes(F.col(RAW_ROW), RAW_ROW_WIDTH))
     checked = with_row_failures(parsed, rules)
     parse = F.col(PARSE_FAILURES)
-    malformed = F.exists(parse, lambda f: f["rule"] == MALFORMED_RULE)
+    # A malformed record's one failure says so (parse_landed); not a higher-order function,
+    # which Spark would evaluate row by row with the whole parse under it (failure_array).
+    malformed = F.coalesce(F.get(parse, 0)["rule"] == MALFORMED_RULE, F.lit(False))
     failures = F.when(malformed, parse).otherwise(F.concat(parse, F.col(FAILURES_COLUMN)))
     return checked.withColumn(FAILURES_COLUMN, failures).drop(PARSE_FAILURES)
 

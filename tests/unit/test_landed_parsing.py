@@ -514,6 +514,19 @@ def test_check_batch_puts_parse_failures_before_rule_failures(spark):
     ]
 
 
+def test_the_checks_compile_into_generated_code(spark):
+    """No higher-order function (filter, exists, transform of an array) decides whether a
+    row passes: Spark evaluates one row by row in its interpreter, together with every
+    expression under it (the parsing of each value), instead of in the generated code of
+    the stage (quality/evaluate.py failure_array). Reject rows may use them: only their
+    reasons are built with one."""
+    raw = raw_frame(spark, VEHICLES, [vehicle("v1", "2024-01-01")])
+    checked = check_batch(raw, VEHICLES, VEHICLE_RULES)
+    plan = checked._jdf.queryExecution().optimizedPlan().toString()
+    assert "lambdafunction" not in plan
+    assert checked.select(FAILURES_COLUMN).first()[0] == []
+
+
 def test_vehicle_batch_keeps_the_latest_version_of_each_vehicle(spark):
     rows = [
         # v1: the greatest timestamp wins although it comes from the earlier file
