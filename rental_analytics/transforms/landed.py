@@ -34,23 +34,40 @@ _BLANKS = "\t\n\r\f\u000b\u00a0"  # trimmed like spaces (tabs, no-break spaces, 
 
 def _parse_datetime(text: Column, formats: tuple[str, ...]) -> Column:
     """The instant a value in one of ``formats`` denotes, else NULL (an impossible day,
-    a shape no format has). The shape decides where the year is; one split then gives the
-    digits, so a value costs one regular expression per format and one split."""
-    year_first = F.coalesce(
-        *[F.when(text.rlike(LAYOUTS[f].pattern), F.lit(LAYOUTS[f].year_first)) for f in formats]
-    )
+    a shape no format has).
+
+    One regular expression tells whether the value has one of the shapes, a second (only
+    when the formats put the year in both places) whether its year comes first; one split
+    gives the digits. Each appears where Spark evaluates it for every row, not only inside
+    one branch of a condition, so Spark evaluates it once per value and the generated code
+    reuses it: written with a condition per format, the expressions were repeated in the
+    branches and evaluated some sixteen times per value."""
+    layouts = [LAYOUTS[f] for f in formats]
+    shaped = text.rlike(_any_of(layout.pattern for layout in layouts))
+    year_first = [layout.pattern for layout in layouts if layout.year_first]
+    if len(year_first) == len(layouts):
+        year_at = F.lit(0)
+    elif not year_first:
+        year_at = F.lit(2)
+    else:
+        year_at = F.when(text.rlike(_any_of(year_first)), F.lit(0)).otherwise(F.lit(2))
     parts = F.split(text, SEPARATORS)
 
-    def number(index: int) -> Column:
+    def number(index: int | Column) -> Column:
         return F.coalesce(F.get(parts, index), F.lit("0")).cast("int")
 
-    year = F.when(year_first, number(0)).otherwise(number(2))
-    day = F.when(year_first, number(2)).otherwise(number(0))
+    year = number(year_at)
+    day = number(F.lit(2) - year_at)
     built = F.make_timestamp(
         year, number(1), day, number(3), number(4), number(5).cast("decimal(8,6)")
     )
     # Year 0 exists for Spark, not for Python, Redshift or anyone's calendar.
-    return F.when(year_first.isNotNull() & (year >= 1), built)
+    return F.when(shaped & (year >= 1) & built.isNotNull(), built)
+
+
+def _any_of(patterns) -> str:
+    """One regular expression matching what any of ``patterns`` (each anchored) matches."""
+    return "|".join(f"(?:{pattern})" for pattern in patterns)
 
 
 def _blank_trimmed(raw: Column) -> Column:
