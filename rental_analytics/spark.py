@@ -16,9 +16,16 @@ from rental_analytics.local import class_archive
 # Glue creates). Constraint propagation re-derives every row rule of the wide parsing
 # projections at each planning step: on a landed batch it made planning, not execution,
 # take seconds per action.
+#
+# A landed batch is kept in memory between its two writes (accepted rows, rejects; see
+# load_raw._stage_batch). Spark compresses what it keeps by default, each column trying
+# every encoding: building it took longer than parsing and checking the rows. Kept as is,
+# measured warm on the 110,000 landed vehicles of scale 1: 5.4 s -> 3.9 s for the
+# accepted rows (kept rows spill to disk when memory runs short, either way).
 SQL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.constraintPropagation.enabled": "false",
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 
 
