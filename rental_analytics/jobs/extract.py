@@ -33,5 +33,5 @@ def run(args: JobArgs, settings: Settings, spark: SparkSession) -> ExtractResult
         raise ConfigError("--domain is required: apartments or vehicle_rentals")
     reader = domain_reader(spark, settings, args.domain)
     return extract_domain(
-        spark, settings, args.domain, args.run_date, reader, full_refresh=args.full_refresh
+        settings, args.domain, args.run_date, reader, full_refresh=args.full_refresh
     )

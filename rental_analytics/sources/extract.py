@@ -12,15 +12,16 @@ files. Drift that fails the job fails it before any table's output is written.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from rental_analytics.config import Settings, validate_identifier
@@ -150,11 +151,52 @@ def bookmark_aggregates(spec: TableSpec) -> list[Column]:
     return exprs
 
 
+# Timestamps in the observed aggregates: every digit, as Python's fromisoformat reads it.
+_OBSERVED_TIMESTAMPS = "yyyy-MM-dd HH:mm:ss.SSSSSS"
+
+
+def bookmark_metric(spec: TableSpec) -> Column:
+    """``bookmark_aggregates`` as one JSON text: an aggregate a write can observe (a JVM
+    object per value otherwise), read back by ``observed_bookmark``."""
+    aggregates = F.struct(*bookmark_aggregates(spec))
+    return F.to_json(aggregates, {"timestampFormat": _OBSERVED_TIMESTAMPS})
+
+
+def observed_bookmark(spec: TableSpec, observed: str | None) -> dict[str, Any]:
+    """The ``bookmark_aggregates`` of a batch from its ``bookmark_metric``, each value of
+    the Python type of its column (int, Decimal, date, datetime); None for no rows."""
+    values = json.loads(observed, parse_float=Decimal) if observed else {}
+    key = values.get("last_key")
+    row: dict[str, Any] = {
+        "last_key": None
+        if key is None
+        else [_observed_value(key.get(k), spec.column(k).type) for k in spec.bookmark_keys]
+    }
+    if spec.modified_column:
+        modified = spec.column(spec.modified_column).type
+        row["modified_watermark"] = _observed_value(values.get("modified_watermark"), modified)
+    return row
+
+
+def _observed_value(value: Any, logical_type: str) -> Any:
+    if value is None:
+        return None
+    if logical_type in ("int", "bigint"):
+        return int(value)
+    if logical_type.startswith("decimal"):
+        return Decimal(str(value))
+    if logical_type == "date":
+        return date.fromisoformat(value)
+    if logical_type == "timestamp":
+        return datetime.fromisoformat(value)
+    raise ExtractError(f"bookmark values of type {logical_type!r} are not supported")
+
+
 def next_bookmark(
-    spec: TableSpec, previous: dict[str, Any] | None, row: Row, full_refresh: bool
+    spec: TableSpec, previous: dict[str, Any] | None, row: Mapping[str, Any], full_refresh: bool
 ) -> dict[str, Any]:
-    """The bookmark after committing a batch whose ``bookmark_aggregates`` are ``row``: the
-    furthest key and watermark seen."""
+    """The bookmark after committing a batch whose ``bookmark_aggregates`` are ``row``
+    (``observed_bookmark``): the furthest key and watermark seen."""
     keys = list(spec.bookmark_keys)
     last_key = [_json_value(v) for v in row["last_key"]] if row["last_key"] else None
     watermark = _json_value(row["modified_watermark"]) if spec.modified_column else None
@@ -291,9 +333,9 @@ class _TableRead:
 
     df: DataFrame | None  # None: nothing to read
     describe: str
-    # The next bookmark, from the batch's ``aggregates`` (computed with its row count).
-    bookmark: Callable[[Row | None], dict[str, Any]]
-    aggregates: list[Column] = field(default_factory=list)
+    # The next bookmark, from the batch's observed ``metric`` (None: no metric).
+    bookmark: Callable[[str | None], dict[str, Any]]
+    metric: Column | None = None  # an aggregate observed as the batch is written
     commit_empty: bool = False  # commit even with no rows (files processed, all empty)
     keys_unique: bool | None = None  # True: the source guarantees one row per key
     notes: list[str] = field(default_factory=list)
@@ -332,8 +374,10 @@ def _jdbc_read(
     return _TableRead(
         df=cast_to_spec(reader.read(spec, query), spec),
         describe=query,
-        bookmark=lambda row: next_bookmark(spec, previous, row, is_refresh),
-        aggregates=bookmark_aggregates(spec),
+        bookmark=lambda observed: next_bookmark(
+            spec, previous, observed_bookmark(spec, observed), is_refresh
+        ),
+        metric=bookmark_metric(spec),
         keys_unique=True if source and source_keys_unique(spec, source) else None,
         notes=notes,
     )
@@ -377,7 +421,6 @@ def _failing_as(what: str) -> Iterator[None]:
 
 
 def extract_domain(
-    spark: SparkSession,
     settings: Settings,
     domain: str,
     run_date: date,
@@ -401,7 +444,7 @@ def extract_domain(
     # Every table is checked and planned before any is written: drift or a bad header in
     # the last table fails the run with nothing written.
     planned = _plan_tables(reader, specs, state, run_date, settings, refresh, domain)
-    written, bookmarks = _write_tables(spark, settings, planned, refresh, result)
+    written, bookmarks = _write_tables(settings, planned, refresh, result)
     kill_point("before_commit")
     if written:
         store.commit(state, batch_id, run_date, written, bookmarks)
@@ -464,7 +507,6 @@ def _plan_read(
 
 
 def _write_tables(
-    spark: SparkSession,
     settings: Settings,
     planned: list[_Planned],
     refresh: set[str],
@@ -477,7 +519,7 @@ def _write_tables(
     (jobs/concurrent.py); the results are taken in table order."""
     written: dict[str, TableBatch] = {}
     bookmarks: dict[str, dict[str, Any]] = {}
-    tasks = [_table_task(spark, settings, p, refresh, result) for p in planned]
+    tasks = [_table_task(settings, p, refresh, result) for p in planned]
     with closing(in_order(tasks, settings.tables_at_once, f"extract-{result.domain}")) as done:
         for table in done:
             result.tables.append(table.extract)
@@ -495,7 +537,6 @@ class _Written:
 
 
 def _table_task(
-    spark: SparkSession,
     settings: Settings,
     planned: _Planned,
     refresh: set[str],
@@ -512,7 +553,7 @@ def _table_task(
             settings.lake_root, result.domain, spec.name, result.run_date, result.batch_id
         )
         with _failing_as(f"{result.domain}.{spec.name}: extraction failed"), steps.step("write"):
-            rows, aggregated = _write_batch(spark, read, path)
+            rows, observed = _write_batch(read, path)
         if rows == 0 and not is_refresh and not (read.df is not None and read.commit_empty):
             # Nothing new is a normal run; drop an earlier attempt's output at this path.
             remove_tree(path)
@@ -522,7 +563,7 @@ def _table_task(
             )
             return _Written(extract)
         with steps.step("bookmark"):
-            bookmark = read.bookmark(aggregated)
+            bookmark = read.bookmark(observed)
         seconds = time.monotonic() - started
         extract = TableExtract(
             spec.name, rows, path, is_refresh, seconds, read.describe, read.notes, steps
@@ -533,12 +574,19 @@ def _table_task(
     return task
 
 
-def _write_batch(spark: SparkSession, read: _TableRead, path: str) -> tuple[int, Row | None]:
-    """Write a table's rows to its batch path; the row count of the batch as read back and
-    its bookmark ``aggregates``, in one pass over it."""
+def _write_batch(read: _TableRead, path: str) -> tuple[int, str | None]:
+    """Write a table's rows to its batch path; how many were written and the read's
+    ``metric`` over them, observed as the write writes them: one pass over the source, so
+    what is counted and aggregated is what was written. (Reading the files back for them
+    was one more Spark job per table, 0.2 to 0.3 s each.)"""
     if read.df is None:
         return 0, None
-    read.df.write.mode("overwrite").option("compression", "snappy").parquet(path)
-    row = spark.read.parquet(path).agg(F.count(F.lit(1)).alias("_rows"), *read.aggregates).first()
+    written = Observation()
+    metrics = [F.count(F.lit(1)).alias("rows")]
+    if read.metric is not None:
+        metrics.append(read.metric.alias("metric"))
+    df = read.df.observe(written, *metrics)
+    df.write.mode("overwrite").option("compression", "snappy").parquet(path)
+    observed = written.get
     kill_point("table_written")
-    return row["_rows"], row
+    return observed["rows"], observed.get("metric")

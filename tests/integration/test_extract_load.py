@@ -37,7 +37,7 @@ def source(settings, *statements):
 
 
 def extract(spark, s, run_date, **kw):
-    return extract_domain(spark, s, "apartments", run_date, JdbcReader(spark, s), **kw)
+    return extract_domain(s, "apartments", run_date, JdbcReader(spark, s), **kw)
 
 
 def rows(result):
@@ -135,9 +135,7 @@ def test_failed_run_leaves_bookmarks_and_rerun_overwrites_its_batch(spark, env):
         env, "insert into apartments values (9,'z','Zillow',1,'USD','2024-03-01',1,'2024-03-01')"
     )
     with pytest.raises(ExtractError, match="bookings"):
-        extract_domain(
-            spark, env, "apartments", D2, FailingReader(JdbcReader(spark, env), "bookings")
-        )
+        extract_domain(env, "apartments", D2, FailingReader(JdbcReader(spark, env), "bookings"))
     assert store.path.read_text() == before  # the bookmark did not move
     retry = extract(spark, env, D2)
     assert retry.batch_id == "2024-03-11-01"  # same batch as the failed attempt
@@ -248,7 +246,7 @@ def test_bad_rows_go_to_rejects_with_reasons(spark, env, warehouse):
             ]
         },
     )
-    extract_domain(spark, env, "apartments", D1, reader)
+    extract_domain(env, "apartments", D1, reader)
     load = run_load_raw(spark, env, warehouse)
     (batch,) = load.batches
     assert (batch.rows_extracted, batch.rows_loaded, batch.rows_rejected) == (5, 2, 3)
@@ -263,6 +261,6 @@ def test_bad_rows_go_to_rejects_with_reasons(spark, env, warehouse):
     assert by_key["3"][1] == 'IsPrimaryKey "id"' and "superseded" in by_key["3"][2]
     assert json.loads(by_key["2"][3])["title"] == long_title  # the raw row, whole
     # loading the same bad rows again (a re-extraction) does not duplicate rejects
-    extract_domain(spark, env, "apartments", D2, reader)
+    extract_domain(env, "apartments", D2, reader)
     run_load_raw(spark, env, warehouse)
     assert warehouse.query("select count(*) from raw_data.rejects")[1] == [(3,)]

@@ -46,7 +46,7 @@ def land(env, key: str, text: str) -> Path:
 
 def extract(spark, env, run_date, reader=None, **kw):
     reader = reader or LandingReader(spark, LocalLanding(env.landing_root))
-    return extract_domain(spark, env, "vehicle_rentals", run_date, reader, **kw)
+    return extract_domain(env, "vehicle_rentals", run_date, reader, **kw)
 
 
 def rows_by_table(result):

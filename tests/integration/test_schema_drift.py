@@ -52,7 +52,7 @@ def env(clean_source, tmp_path):
 
 
 def extract(spark, settings, run_date):
-    return extract_domain(spark, settings, "apartments", run_date, JdbcReader(spark, settings))
+    return extract_domain(settings, "apartments", run_date, JdbcReader(spark, settings))
 
 
 def batch_written(settings, domain, run_date) -> bool:
@@ -182,7 +182,7 @@ def land(settings, key: str, text: str) -> Path:
 
 def extract_landed(spark, settings, run_date):
     reader = LandingReader(spark, LocalLanding(settings.landing_root))
-    return extract_domain(spark, settings, "vehicle_rentals", run_date, reader)
+    return extract_domain(settings, "vehicle_rentals", run_date, reader)
 
 
 def test_landed_extra_column_fails_when_configured(spark, env):

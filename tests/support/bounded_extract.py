@@ -53,7 +53,6 @@ def main(argv: list[str]) -> int:
     )
     reader_type = WholePartitionReader if whole else JdbcReader
     result = extract_domain(
-        spark,
         settings,
         "apartments",
         date(2024, 3, 10),

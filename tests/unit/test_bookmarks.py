@@ -1,9 +1,16 @@
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from rental_analytics.sources.bookmarks import BookmarkError, BookmarkStore, TableBatch
+from rental_analytics.sources.extract import (
+    bookmark_aggregates,
+    bookmark_metric,
+    observed_bookmark,
+)
+from rental_analytics.sources.tables import APARTMENTS, BOOKINGS, USER_VIEWING
+from rental_analytics.transforms.common import spark_schema
 
 D = date(2024, 5, 1)
 
@@ -52,3 +59,41 @@ def test_unreadable_state_is_a_clear_error(tmp_path):
     store.path.write_text("{not json")
     with pytest.raises(BookmarkError, match="unreadable"):
         store.load()
+
+
+# -- the bookmark aggregates a write observes -------------------------------------------
+
+
+def _rows_of(spec, values):
+    """Rows of ``spec``'s columns: ``values`` by column name, every other column NULL."""
+    return [tuple(v.get(c) for c in spec.column_names) for v in values]
+
+
+@pytest.mark.parametrize("spec", [APARTMENTS, BOOKINGS, USER_VIEWING], ids=lambda s: s.name)
+def test_observed_bookmarks_equal_the_collected_aggregates(spark, spec):
+    """The extract observes the bookmark aggregates as JSON text while it writes a batch;
+    read back, they are the values (and Python types) a collected row of the same
+    aggregates has: fractions of a second included, and None for an empty batch."""
+    values = [
+        {
+            "id": 7,
+            "booking_id": 7,
+            "booking_date": date(2024, 3, 1),
+            "last_modified_timestamp": datetime(2024, 3, 1, 10, 0, 0, 250_000),
+            "viewed_at": datetime(2024, 3, 2, 23, 59, 59, 999_999),
+        },
+        {
+            "id": 12,
+            "booking_id": 12,
+            "booking_date": date(2024, 2, 28),
+            "last_modified_timestamp": datetime(2024, 2, 1, 8, 30),
+            "viewed_at": datetime(2024, 3, 1),
+        },
+    ]
+    for rows in (_rows_of(spec, values), []):
+        df = spark.createDataFrame(rows, spark_schema(spec))
+        expected = df.agg(*bookmark_aggregates(spec)).first().asDict()
+        expected["last_key"] = None if expected["last_key"] is None else list(expected["last_key"])
+        observed = observed_bookmark(spec, df.agg(bookmark_metric(spec)).first()[0])
+        assert observed == expected
+        assert (observed["last_key"] is None) == (not rows)
