@@ -431,9 +431,10 @@ def extract_domain(
     """Extract every table of a domain into one raw batch, then commit the bookmarks.
 
     ``reader`` is the domain's source: a JDBC reader (database tables, bookmark keys) or a
-    landing reader (CSV files, file bookmarks). All Parquet output is written (and read
-    back) before the state document is replaced: a run that dies earlier leaves the
-    bookmarks where they were, and its rerun overwrites the same batch paths.
+    landing reader (CSV files, file bookmarks). All Parquet output is written (its rows
+    counted as they are written) before the state document is replaced: a run that dies
+    earlier leaves the bookmarks where they were, and its rerun overwrites the same batch
+    paths.
     """
     specs = list(tables) if tables is not None else list(TABLES_BY_DOMAIN[domain])
     refresh = _refreshed_tables(full_refresh, specs)
