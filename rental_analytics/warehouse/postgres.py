@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pyarrow.csv as pa_csv
-import pyarrow.dataset as pa_ds
 from psycopg import sql
 
 from rental_analytics.config import DatabaseSettings
@@ -81,6 +79,11 @@ class PostgresWarehouse(Warehouse):
             raise WarehouseError(f"query failed: {exc}".strip()) from exc
 
     def copy_parquet(self, table: str, columns: Sequence[str], parquet_path: str) -> int:
+        # Deferred: pyarrow (with the pandas it loads) takes 0.4 s to import, and only a COPY
+        # needs it: every other user of the warehouse (the CLI, curate, report) starts faster.
+        import pyarrow.csv as pa_csv
+        import pyarrow.dataset as pa_ds
+
         files = sorted(str(p) for p in Path(parquet_path).rglob("*.parquet"))
         if not files:
             return 0
