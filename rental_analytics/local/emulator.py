@@ -28,6 +28,10 @@ tests/integration/test_workflow_emulated.py:
    gives an ISO 8601 string (``2019-03-26T20:14:13.192Z``, the Context object page of the
    Step Functions developer guide), so string intrinsics on it fail with States.Runtime.
    It is given as AWS gives it.
+7. A ``.sync`` task looks at its job run every ``SYNC_POLL_S`` (0.1 s) instead of moto's
+   0.5 s: a finished job's next state starts 0.2 s sooner on average, three times per run.
+   A look is a call into the emulator's own Glue backend (no HTTP), so looking more often
+   costs next to nothing.
 
 moto, werkzeug and boto3 are imported inside the functions that patch, serve and call
 them: only the emulator process loads moto (seconds), not every `rentals` command that
@@ -60,6 +64,7 @@ from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir
 MOTO_VERSION = "5.2.1"
 REGION = "us-east-1"
 DEFAULT_RETRY_INTERVAL_SCALE = 0.01
+SYNC_POLL_S = 0.1  # change 7
 _START_TIMEOUT_S = 60
 _STOP_GRACE_S = 20
 
@@ -234,9 +239,19 @@ def patch_moto(runner: LocalJobRunner, retry_interval_scale: float, notification
     _patch_retry_waits(retry_interval_scale)
     _patch_state_machine_copy()
     _patch_execution_start_time()
+    _patch_sync_poll()
     _attach_glue_runs(runner)
     _capture_sns(notifications)
     _patched = True
+
+
+def _patch_sync_poll() -> None:
+    """Change 7: a .sync task checks its job run every SYNC_POLL_S."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback as callback,
+    )
+
+    callback._DELAY_SECONDS_SYNC_CONDITION_CHECK = SYNC_POLL_S
 
 
 def _patch_sync_glue_tasks() -> None:
