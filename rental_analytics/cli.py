@@ -182,13 +182,15 @@ def run(run_date: str | None, full_refresh: str) -> None:
     """
     from rental_analytics.local.orchestration import FAULTS_ENV, WorkflowError, parse_faults
     from rental_analytics.local.run_lock import RunLock, RunLockedError
+    from rental_analytics.local.standby import standby_jobs
 
     try:
         day = parse_run_date(run_date) if run_date else datetime.now(UTC).date()
         faults = parse_faults(os.environ.get(FAULTS_ENV, ""))
         # refused here, before the run starts, rather than by each job it would start
         parse_schema_drift(os.environ.get("RENTALS_SCHEMA_DRIFT", "ignore"), "RENTALS_SCHEMA_DRIFT")
-    except (ConfigError, WorkflowError) as exc:
+        standby_jobs(dict(os.environ))
+    except (ConfigError, WorkflowError, ValueError) as exc:
         raise click.BadParameter(str(exc)) from None
     try:  # before anything else, so a second run is refused at once
         lock = RunLock(_home()).acquire(started_at=datetime.now(UTC).isoformat())

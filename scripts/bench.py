@@ -12,7 +12,11 @@ validation or upsert.
 With --pipeline it times `rentals run` on that data, then an incremental run after 1% new
 and changed rows (apartments changed and bookings and views added in the source database,
 a new landing batch of vehicle files at 1% of the scale) and prints its share of the full
-run. When the performance floor `../shared/perf/baseline.py` is beside the repository (or
+run. The full run is its emulator's first, so every job process starts cold; the first
+incremental run finds job processes started ahead while the machine was idle
+(rental_analytics/local/standby.py), as every later run of an emulator does; a second
+incremental run after another 1% starts them cold (RENTALS_STANDBY_JOBS=0), to show what
+that saves. When the performance floor `../shared/perf/baseline.py` is beside the repository (or
 named by --baseline), it runs it at the same scale first, in the same session, and prints
 the pipeline's ratio to it: absolute times drift on a shared machine, ratios do not.
 
@@ -44,6 +48,7 @@ from rental_analytics.local.generator_vehicles import (  # noqa: E402
 )
 from rental_analytics.local.importer import import_files, land_vehicle_files  # noqa: E402
 from rental_analytics.local.stack import LocalStack  # noqa: E402
+from rental_analytics.local.standby import STANDBY_JOBS_ENV  # noqa: E402
 
 
 def raw_load_seconds(settings: Settings, files: dict[str, Path]) -> float:
@@ -124,10 +129,12 @@ class MemoryPeak:
         )
 
 
-def timed_run(home: Path, run_date: date) -> tuple[float, int, MemoryPeak]:
+def timed_run(
+    home: Path, run_date: date, env: dict[str, str] | None = None
+) -> tuple[float, int, MemoryPeak]:
     """Wall seconds and exit status of one `rentals run`, and the machine's memory peak
     during it; its log tail on failure."""
-    env = {**os.environ, "RENTALS_HOME": str(home)}
+    env = {**os.environ, **(env or {}), "RENTALS_HOME": str(home)}
     started = time.monotonic()
     with MemoryPeak() as memory:
         proc = subprocess.run(
@@ -141,7 +148,7 @@ def timed_run(home: Path, run_date: date) -> tuple[float, int, MemoryPeak]:
 
 
 def print_step_seconds(home: Path, wall: float) -> None:
-    from rental_analytics.runs import RunLedger, runs_root_of
+    from rental_analytics.runs import RunLedger, run_dir, runs_root_of
 
     (record,) = RunLedger(runs_root_of(home)).recent(1)
     secs = {s.state: s.seconds or 0.0 for s in record.steps}
@@ -152,6 +159,9 @@ def print_step_seconds(home: Path, wall: float) -> None:
         f"    extracts side by side: {extracts[0]:.1f} s and {extracts[1]:.1f} s in a branch"
         f" of {max(extracts):.1f} s; all job states {sum(secs.values()):.1f} s in {wall:.1f} s"
     )
+    logs = list(run_dir(runs_root_of(home), record.run_id).glob("*.log"))
+    warm = [p for p in logs if "standby process: started" in p.read_text(errors="replace")]
+    print(f"    job runs in standby processes started ahead: {len(warm)} of {len(logs)}")
 
 
 def change_one_percent(settings: Settings, home: Path, scale: float, seed: int, day: date) -> int:
@@ -216,6 +226,15 @@ def bench_pipeline(home: Path, settings: Settings, args: argparse.Namespace) -> 
     )
     print_step_seconds(home, again)
     print(f"    {memory.describe()}")
+    # The same again with every job process started cold: what the standbys save.
+    day += timedelta(days=1)
+    touched = change_one_percent(settings, home, args.scale, args.seed + 1, day)
+    cold, status, memory = timed_run(home, day, {STANDBY_JOBS_ENV: "0"})
+    print(
+        f"  incremental run   {cold:7.1f} s   exit {status}   after {touched:,} more, its jobs"
+        f" started cold ({STANDBY_JOBS_ENV}=0): {cold / full:.0%} of the full run"
+    )
+    print_step_seconds(home, cold)
 
 
 def main() -> None:

@@ -59,6 +59,7 @@ from typing import Any
 
 from rental_analytics.jobs.faults import INJECTED_FAULT_ENV, KILL_AT_ENV
 from rental_analytics.local.processes import pid_alive, stop_pid
+from rental_analytics.local.standby import StandbyPool, give, standby_jobs
 from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir, runs_root_of
 
 MOTO_VERSION = "5.2.1"
@@ -67,6 +68,10 @@ DEFAULT_RETRY_INTERVAL_SCALE = 0.01
 SYNC_POLL_S = 0.1  # change 7
 _START_TIMEOUT_S = 60
 _STOP_GRACE_S = 20
+# Standbys are started once no job run has run for this long (between two states of a run
+# the machine is idle for a moment only).
+_IDLE_BEFORE_STANDBY_S = 1.0
+_STANDBY_LOOK_S = 0.25
 
 
 class EmulatorError(RuntimeError):
@@ -110,6 +115,9 @@ class LocalJobRunner:
         self._lock = threading.Lock()
         self._faults: dict[str, dict[str, int]] = {}
         self._launches: dict[str, _Launch] = {}
+        self._standbys = StandbyPool(home / "emulator" / "standby")
+        self._standby_for: tuple[dict[str, str], str] | None = None  # the last job run's
+        threading.Thread(target=self._keep_standbys, daemon=True).start()
 
     def _context(self, run_id: str) -> dict[str, Any]:
         if not is_run_id(run_id):
@@ -142,25 +150,47 @@ class LocalJobRunner:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RENTALS_")}
         env.update(context.get("env", {}))
         env["RENTALS_HOME"] = str(self.home)
-        env.update(self._take_fault(run_id, job_name, context))
+        fault = self._take_fault(run_id, job_name, context)
         if run_id:
             log_path = job_log_path(self.runs_root, run_id, job_name, job_run_id)
         else:
             log_path = self.home / "glue" / job_name / f"{job_run_id}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         # Glue passes the job's name and run id as reserved arguments, then the others.
-        argv = [sys.executable, script.removeprefix("file://"),
-                "--JOB_NAME", job_name, "--JOB_RUN_ID", job_run_id]  # fmt: skip
+        script_path = script.removeprefix("file://")
+        argv = [script_path, "--JOB_NAME", job_name, "--JOB_RUN_ID", job_run_id]
         for key, value in arguments.items():
             argv += [key, str(value)]
-        with open(log_path, "wb") as log_fh:
-            # Its own session, so that stopping the run also stops Spark's JVM.
-            process = subprocess.Popen(
-                argv, stdout=log_fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=Path(script.removeprefix("file://")).resolve().parent.parent,
-                start_new_session=True,
-            )  # fmt: skip
+        cwd = str(Path(script_path).resolve().parent.parent)
+        standby = self._standbys.take(env, cwd)
+        if standby is not None and give(standby, argv, fault, log_path):
+            process = standby.process
+        else:
+            with open(log_path, "wb") as log_fh:
+                # Its own session, so that stopping the run also stops Spark's JVM.
+                process = subprocess.Popen(
+                    [sys.executable, *argv], stdout=log_fh, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, env={**env, **fault}, cwd=cwd,
+                    start_new_session=True,
+                )  # fmt: skip
         self._launches[job_run_id] = _Launch(process, log_path, time.time())
+        self._standby_for = (env, cwd)
+
+    def _keep_standbys(self) -> None:
+        """Start standbys for job runs like the last one, while no job runs: warming takes
+        the idle machine's time, not a job's (standby.py)."""
+        idle_since = time.monotonic()
+        while True:
+            time.sleep(_STANDBY_LOOK_S)
+            if any(launch.process.poll() is None for launch in list(self._launches.values())):
+                idle_since = time.monotonic()
+            elif self._standby_for and time.monotonic() - idle_since >= _IDLE_BEFORE_STANDBY_S:
+                env, cwd = self._standby_for
+                try:
+                    self._standbys.fill(env, cwd, standby_jobs(env))
+                except (OSError, ValueError) as exc:  # job runs start as processes of their own
+                    print(f"standby processes not started: {exc}", file=sys.stderr, flush=True)
+                    self._standby_for = None
 
     def state(self, job_run_id: str) -> dict[str, Any]:
         """The JobRun fields a local process decides: state, times, error message."""
@@ -209,6 +239,7 @@ class LocalJobRunner:
             launch.process.wait()
 
     def stop_all(self) -> None:
+        self._standbys.stop_all()
         for job_run_id in list(self._launches):
             self.stop(job_run_id)
 
@@ -460,8 +491,10 @@ def serve(home: Path, port: int, retry_interval_scale: float) -> None:
 
 # -- the client side: start, reuse, stop -------------------------------------------------
 def code_fingerprint() -> str:
-    """Changes when the emulator's code or moto does: a running emulator is then replaced."""
-    return hashlib.sha256(Path(__file__).read_bytes() + MOTO_VERSION.encode()).hexdigest()[:16]
+    """Changes when the emulator's code (with its job runs' standbys) or moto does: a running
+    emulator is then replaced."""
+    code = Path(__file__).read_bytes() + Path(__file__).with_name("standby.py").read_bytes()
+    return hashlib.sha256(code + MOTO_VERSION.encode()).hexdigest()[:16]
 
 
 def retry_interval_scale() -> float:

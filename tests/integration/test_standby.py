@@ -1,0 +1,206 @@
+"""Standby job processes (local/standby.py): started ahead, warm, each serving one job run
+exactly as a process of the job's script would. Real processes, a real JVM and Spark."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from rental_analytics.jobs.faults import KILL_AT_ENV
+from rental_analytics.local.emulator import LocalJobRunner
+from rental_analytics.local.standby import NICENESS, StandbyPool, give
+
+pytestmark = pytest.mark.integration
+
+# A job script that says what it found: its arguments, its environment, whether a Spark
+# session was there before it, and the highest niceness of its threads and its JVM's.
+PROBE = """
+import json, os, sys, time
+from pathlib import Path
+from pyspark.sql import SparkSession
+
+def niceness(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+def tree(pid):
+    found = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found += tree(int(stat.parent.name))
+        except (OSError, ValueError):
+            pass
+    return found
+
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+tasks = [t for p in tree(os.getpid()) for t in Path(f"/proc/{p}/task").glob("*")]
+print(json.dumps({
+    "argv": sys.argv, "cwd": os.getcwd(), "kill_at": os.environ.get("RENTALS_KILL_AT"),
+    "session": SparkSession.getActiveSession() is not None,
+    "max_niceness": max(niceness(int(t.name)) for t in tasks if t.exists()),
+}), flush=True)
+time.sleep(float(args.get("--sleep", "0")))
+sys.exit(int(args.get("--exit", "0")))
+"""
+
+
+@pytest.fixture
+def home(stack_home, tmp_path) -> Path:
+    """A home reaching the test stack's databases, with its own emulator folder."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in ("stack.json", "secrets.json"):
+        shutil.copy(stack_home / name, home / name)
+    return home
+
+
+@pytest.fixture
+def script(tmp_path) -> Path:
+    path = tmp_path / "repo" / "glue_jobs" / "probe.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(PROBE)
+    return path
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RENTALS_")}
+    return {**env, "RENTALS_HOME": str(home)}
+
+
+def _probe(log: Path) -> dict:
+    lines = [ln for ln in log.read_text().splitlines() if ln.startswith('{"argv"')]
+    assert len(lines) == 1, log.read_text()
+    return json.loads(lines[0])
+
+
+def _wait(runner: LocalJobRunner, job_run_id: str, timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = runner.state(job_run_id)
+        if state["JobRunState"] not in ("RUNNING", "STOPPING"):
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"{job_run_id} still running after {timeout} s")
+
+
+def _wait_for_standbys(pool: StandbyPool, count: int, timeout: float = 120) -> None:
+    """Until ``count`` standbys wait, each warmed (the line it logs then)."""
+    deadline = time.monotonic() + timeout
+    while pool.waiting() < count or not all(
+        "standby process: warmed (imports, SparkSession, a first action)" in s.log_path.read_text()
+        for s in pool._idle
+    ):
+        assert time.monotonic() < deadline, f"{pool.waiting()} standbys, not {count} warm ones"
+        time.sleep(0.1)
+
+
+def test_after_an_idle_moment_job_runs_start_in_warm_standbys(home, script):
+    runner = LocalJobRunner(home)
+    try:
+        runner.launch("probe", f"file://{script}", "jr_cold", {"--exit": "0"})
+        assert _wait(runner, "jr_cold")["JobRunState"] == "SUCCEEDED"
+        cold = _probe(home / "glue" / "probe" / "jr_cold.log")
+        assert not cold["session"]  # a process of its own: nothing started before the script
+
+        _wait_for_standbys(runner._standbys, 3)
+        runner.launch("probe", f"file://{script}", "jr_warm", {"--exit": "0", "--x": "y z"})
+        assert _wait(runner, "jr_warm")["JobRunState"] == "SUCCEEDED"
+        log = home / "glue" / "probe" / "jr_warm.log"
+        warm = _probe(log)
+        waited = re.search(r"which waited ([0-9.]+) s for it", log.read_text())
+        assert waited and float(waited[1]) < 1.0  # warm before it was given: no start-up
+        assert warm["session"]  # the standby's SparkSession, there before the script
+        assert warm["argv"] == [str(script), "--JOB_NAME", "probe", "--JOB_RUN_ID", "jr_warm",
+                                "--exit", "0", "--x", "y z"]  # fmt: skip
+        assert warm["cwd"] == cold["cwd"] == str(script.parent.parent)
+        # warmed at a lower priority; the job runs at the emulator's, JVM threads included
+        assert warm["max_niceness"] == os.getpriority(os.PRIO_PROCESS, 0)
+
+        runner.launch("probe", f"file://{script}", "jr_fails", {"--exit": "3"})
+        state = _wait(runner, "jr_fails")
+        assert state["JobRunState"] == "FAILED"
+        assert "exit code 3" in state["ErrorMessage"]
+    finally:
+        runner.stop_all()
+
+
+def test_a_stopped_job_run_in_a_standby_takes_its_jvm_with_it(home, script):
+    runner = LocalJobRunner(home)
+    pool = runner._standbys
+    env, cwd = _env(home), str(script.parent.parent)
+    try:
+        pool.fill(env, cwd, 1)
+        _wait_for_standbys(pool, 1)
+        standby = pool.take(env, cwd)
+        log = home / "glue" / "probe" / "jr_stop.log"
+        log.parent.mkdir(parents=True)
+        assert give(standby, [str(script), "--sleep", "600"], {}, log)
+        deadline = time.monotonic() + 120
+        while '{"argv"' not in (log.read_text() if log.exists() else ""):
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.1)
+        group = standby.process.pid
+        os.killpg(group, signal.SIGTERM)  # what LocalJobRunner.stop sends
+        standby.process.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _group_alive(group):  # the JVM, in the standby's process group
+            assert time.monotonic() < deadline, "the JVM outlived its job run"
+            time.sleep(0.2)
+    finally:
+        runner.stop_all()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_standby_serves_only_its_own_environment_and_carries_the_fault(home, script):
+    pool = StandbyPool(home / "emulator" / "standby")
+    env, cwd = _env(home), str(script.parent.parent)
+    try:
+        pool.fill(env, cwd, 1)
+        _wait_for_standbys(pool, 1)
+        waiting = pool._idle[0]
+        stat = Path(f"/proc/{waiting.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        deadline = time.monotonic() + 10  # it lowers its priority as it starts
+        while int(stat[16]) != os.getpriority(os.PRIO_PROCESS, 0) + NICENESS:
+            assert time.monotonic() < deadline, f"niceness {stat[16]}"
+            time.sleep(0.05)
+            stat = Path(f"/proc/{waiting.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+        # Another environment (another JVM option, say): no standby, and this one is ended.
+        assert pool.take({**env, "RENTALS_JVM_OPTIONS": ""}, cwd) is None
+        assert waiting.process.wait(timeout=60) == 0
+        assert pool.waiting() == 0
+
+        pool.fill(env, cwd, 1)
+        standby = pool.take(env, cwd)
+        assert standby is not None
+        log = home / "probe.log"
+        assert give(standby, [str(script)], {KILL_AT_ENV: "table_written"}, log)
+        assert standby.process.wait(timeout=120) == 0
+        assert _probe(log)["kill_at"] == "table_written"
+        assert "standby process: started" in log.read_text()  # its log became the job's
+    finally:
+        pool.stop_all()
+
+
+def test_a_standby_nobody_takes_ends_when_its_input_closes(home, script):
+    pool = StandbyPool(home / "emulator" / "standby")
+    env, cwd = _env(home), str(script.parent.parent)
+    pool.fill(env, cwd, 1)
+    standby = pool._idle[0]
+    pool.fill(env, cwd, 0)  # ended: its input closed, it stops Spark and exits
+    assert standby.process.wait(timeout=60) == 0
