@@ -19,9 +19,12 @@ a process of its own.
 
 A standby serves only a job run whose environment (without the fault a run injects, which is
 given with the job) and working directory are those it started with: the JVM's options and
-the settings come from them. The runner keeps ``RENTALS_STANDBY_JOBS`` of them (2, for the
-two extracts of a run that start together; 0 turns standbys off), starting new ones after
-each job it starts.
+the settings come from them. The runner keeps ``RENTALS_STANDBY_JOBS`` of them (3: a run's
+Spark jobs, the two extracts side by side and then load_raw; 0 turns standbys off), for job
+runs like the last one it started, and starts them only once no job has run for a second:
+warming a standby while a job runs would take the job's cores, even at a lower priority (a
+run whose jobs each started one for the next took 15 s where cold processes took 13). So
+the first run of an emulator starts its jobs cold, and later runs find them warm.
 """
 
 from __future__ import annotations
