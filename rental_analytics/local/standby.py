@@ -45,9 +45,8 @@ from pathlib import Path
 STANDBY_JOBS_ENV = "RENTALS_STANDBY_JOBS"
 DEFAULT_STANDBY_JOBS = 3  # a run's Spark jobs: the two extracts side by side, then load_raw
 NICENESS = 10  # while warming: added to the standby's own
-IDLE_LIMIT_S = (
-    1800.0  # a standby no job took in this time ends; the runner gives jobs to younger ones
-)
+# A standby no job run took in this time ends; the runner gives job runs to younger ones.
+IDLE_LIMIT_S = 1800.0
 _TAKE_MARGIN_S = 120.0
 
 
