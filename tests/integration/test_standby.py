@@ -95,7 +95,8 @@ def _wait_for_standbys(pool: StandbyPool, count: int, timeout: float = 120) -> N
     """Until ``count`` standbys wait, each warmed (the line it logs then)."""
     deadline = time.monotonic() + timeout
     while pool.waiting() < count or not all(
-        "standby process: warmed (imports, SparkSession, a first action)" in s.log_path.read_text()
+        "standby process: warmed (imports, SparkSession, a first action, planning each table's checks)"
+        in s.log_path.read_text()
         for s in pool._idle
     ):
         assert time.monotonic() < deadline, f"{pool.waiting()} standbys, not {count} warm ones"
