@@ -15,7 +15,7 @@ import pytest
 
 from rental_analytics.jobs.faults import KILL_AT_ENV
 from rental_analytics.local.emulator import LocalJobRunner
-from rental_analytics.local.standby import NICENESS, StandbyPool, give
+from rental_analytics.local.standby import NICENESS, StandbyPool, _descendants, give
 
 pytestmark = pytest.mark.integration
 
@@ -139,8 +139,12 @@ def test_a_stopped_job_run_in_a_standby_takes_its_jvm_with_it(home, script):
     env, cwd = _env(home), str(script.parent.parent)
     try:
         pool.fill(env, cwd, 1)
-        _wait_for_standbys(pool, 1)
-        standby = pool.take(env, cwd)
+        standby = pool._idle[0]
+        deadline = time.monotonic() + 60
+        while not _descendants(standby.process.pid):  # its JVM is starting: given now, it
+            assert time.monotonic() < deadline, "no JVM"  # finishes the session first
+            time.sleep(0.1)
+        assert pool.take(env, cwd) is standby
         log = home / "glue" / "probe" / "jr_stop.log"
         log.parent.mkdir(parents=True)
         assert give(standby, [str(script), "--sleep", "600"], {}, log)
@@ -148,6 +152,7 @@ def test_a_stopped_job_run_in_a_standby_takes_its_jvm_with_it(home, script):
         while '{"argv"' not in (log.read_text() if log.exists() else ""):
             assert time.monotonic() < deadline, "the job did not start"
             time.sleep(0.1)
+        assert _probe(log)["session"]  # the job runs beside the standby's JVM
         group = standby.process.pid
         os.killpg(group, signal.SIGTERM)  # what LocalJobRunner.stop sends
         standby.process.wait(timeout=30)
@@ -172,7 +177,6 @@ def test_a_standby_serves_only_its_own_environment_and_carries_the_fault(home, s
     env, cwd = _env(home), str(script.parent.parent)
     try:
         pool.fill(env, cwd, 1)
-        _wait_for_standbys(pool, 1)
         waiting = pool._idle[0]
         stat = Path(f"/proc/{waiting.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         deadline = time.monotonic() + 10  # it lowers its priority as it starts
