@@ -41,7 +41,6 @@ imports this module to reach it.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import hashlib
 import json
@@ -58,7 +57,12 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.jobs.faults import INJECTED_FAULT_ENV, KILL_AT_ENV
-from rental_analytics.local.processes import pid_alive, stop_pid
+from rental_analytics.local.processes import (
+    pid_alive,
+    signal_group,
+    stop_pid,
+    wait_or_kill_group,
+)
 from rental_analytics.local.standby import StandbyPool, give, standby_jobs
 from rental_analytics.runs import CONTEXT_FILE, is_run_id, job_log_path, run_dir, runs_root_of
 
@@ -226,27 +230,16 @@ class LocalJobRunner:
         if launch is None or launch.process.poll() is not None:
             return False
         launch.stop_requested = True
-        _signal_group(launch.process, signal.SIGTERM)
-        threading.Thread(target=self._kill_after_grace, args=(launch,), daemon=True).start()
+        signal_group(launch.process, signal.SIGTERM)
+        threading.Thread(
+            target=wait_or_kill_group, args=(launch.process, _STOP_GRACE_S), daemon=True
+        ).start()
         return True
-
-    @staticmethod
-    def _kill_after_grace(launch: _Launch) -> None:
-        try:
-            launch.process.wait(timeout=_STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            _signal_group(launch.process, signal.SIGKILL)
-            launch.process.wait()
 
     def stop_all(self) -> None:
         self._standbys.stop_all()
         for job_run_id in list(self._launches):
             self.stop(job_run_id)
-
-
-def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, sig)
 
 
 # -- the moto changes --------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -46,3 +47,19 @@ def stop_pid(pid_file: Path, timeout_s: float = 30) -> None:
             return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
+
+
+def signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    """Send ``sig`` to the process group that ``process`` leads (started with
+    ``start_new_session``): the process and what it started, such as Spark's JVM."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+def wait_or_kill_group(process: subprocess.Popen, timeout_s: float) -> None:
+    """Wait for ``process`` to exit; SIGKILL its group if it has not in ``timeout_s``."""
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        signal_group(process, signal.SIGKILL)
+        process.wait()

@@ -45,6 +45,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from rental_analytics.local.processes import signal_group, wait_or_kill_group
+
 STANDBY_JOBS_ENV = "RENTALS_STANDBY_JOBS"
 DEFAULT_STANDBY_JOBS = 3  # a run's Spark jobs: the two extracts side by side, then load_raw
 NICENESS = 10  # while warming: added to the standby's own
@@ -99,12 +101,8 @@ class StandbyPool:
         """A waiting standby started with ``env`` in ``cwd``, no longer in the pool; or None.
         Standbys for another environment are ended: this run has no use for them."""
         with self._lock:
-            usable = [s for s in self._idle if s.usable(env, cwd)]
-            for standby in self._idle:
-                if standby not in usable:
-                    _end(standby)
-            self._idle = usable[1:]
-            return usable[0] if usable else None
+            self._keep_only(env, cwd)
+            return self._idle.pop(0) if self._idle else None
 
     def waiting(self) -> int:
         """How many standbys wait for a job run."""
@@ -114,13 +112,17 @@ class StandbyPool:
     def fill(self, env: dict[str, str], cwd: str, size: int) -> None:
         """Keep ``size`` standbys for job runs with ``env`` in ``cwd``; end any other."""
         with self._lock:
-            keep = [s for s in self._idle if s.usable(env, cwd)][:size]
-            for standby in self._idle:
-                if standby not in keep:
-                    _end(standby)
-            self._idle = keep
+            self._keep_only(env, cwd, size)
             while len(self._idle) < size:
                 self._idle.append(self._start(env, cwd))
+
+    def _keep_only(self, env: dict[str, str], cwd: str, size: int | None = None) -> None:
+        """End the standbys that cannot serve ``env`` in ``cwd``, and those beyond ``size``."""
+        keep = [s for s in self._idle if s.usable(env, cwd)][:size]
+        for standby in self._idle:
+            if standby not in keep:
+                _end(standby)
+        self._idle = keep
 
     def stop_all(self) -> None:
         with self._lock:
@@ -162,18 +164,12 @@ def _end(standby: Standby, sig: signal.Signals | None = None) -> None:
     with contextlib.suppress(OSError):
         standby.process.stdin.close()
     if sig is not None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(standby.process.pid, sig)
+        signal_group(standby.process, sig)
     threading.Thread(target=_reap, args=(standby,), daemon=True).start()
 
 
 def _reap(standby: Standby) -> None:
-    try:
-        standby.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(standby.process.pid, signal.SIGKILL)
-        standby.process.wait()
+    wait_or_kill_group(standby.process, 60)
     standby.log_path.unlink(missing_ok=True)
 
 
