@@ -49,10 +49,7 @@ from rental_analytics.local.generator_vehicles import (  # noqa: E402
 )
 from rental_analytics.local.importer import import_files, land_vehicle_files  # noqa: E402
 from rental_analytics.local.stack import LocalStack  # noqa: E402
-from rental_analytics.local.standby import (  # noqa: E402
-    DEFAULT_STANDBY_JOBS,
-    STANDBY_JOBS_ENV,
-)
+from rental_analytics.local.standby import STANDBY_JOBS_ENV, standby_jobs  # noqa: E402
 
 
 def raw_load_seconds(settings: Settings, files: dict[str, Path]) -> float:
@@ -173,9 +170,10 @@ def wait_for_standbys(home: Path, timeout: float = 120) -> float:
     two daily runs (rental_analytics/local/standby.py); at most ``timeout``."""
     started = time.monotonic()
     folder = home / "emulator" / "standby"
-    while time.monotonic() - started < timeout:
+    count = standby_jobs(dict(os.environ))  # as many as the emulator keeps for this shell
+    while count and time.monotonic() - started < timeout:
         logs = [p.read_text(errors="replace") for p in folder.glob("standby-*.log")]
-        if len(logs) >= DEFAULT_STANDBY_JOBS and all("standby process: warmed" in t for t in logs):
+        if len(logs) >= count and all("standby process: warmed" in t for t in logs):
             break
         time.sleep(0.2)
     return time.monotonic() - started
