@@ -129,6 +129,10 @@ def _local_session(
         .config("spark.sql.sources.partitionOverwriteMode", "static")
         .config("spark.driver.extraJavaOptions", driver_options)
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+        # Generated code is compiled once per text and kept, 100 classes by default: fewer
+        # than load_raw's eight tables make (some 160), so a standby that rehearsed them
+        # (local/standby.py) had lost the first tables' before its job staged them.
+        .config("spark.sql.codegen.cache.maxEntries", "500")
     )
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))

@@ -166,7 +166,7 @@ class LocalJobRunner:
         for key, value in arguments.items():
             argv += [key, str(value)]
         cwd = str(Path(script_path).resolve().parent.parent)
-        standby = self._standbys.take(env, cwd)
+        standby = self._standbys.take(env, cwd, script_path)
         if standby is not None and give(standby, argv, fault, log_path):
             process = standby.process
         else:

@@ -4,21 +4,23 @@ Locally each Glue job run is a process of the job's script (``emulator.LocalJobR
 Before its first row such a process spends some 3 s on the same work every time: importing
 PySpark and the job's modules (0.3 s), starting the JVM and the SparkSession (1.5 s), and
 Spark's first action, which loads and compiles its query machinery (1.3 s). Then load_raw
-plans its first tables' checks slowly, while the JVM compiles Spark's analyser and
-optimiser: the eight tables took 4.4 s in a fresh session, 3.0 s once planned before.
+stages its first tables slowly, while Spark generates and compiles each step's code and the
+JVM compiles Spark's analyser and optimiser: the eight tables of a small batch took 8.4 s
+(one after another) in a fresh session, 5 to 6 s in one that had staged them before.
 Measured on this 2-core machine, warm disk. A run has three stages in a row (the extracts
 side by side, load_raw, curate), so a run at the default scale spent a third of its time
 there, and the test suite, which runs a few hundred jobs, much of its time.
 
-A standby process does that work (and plans load_raw's checks once,
-``load_raw.plan_every_table``) before its job exists, at a lower CPU priority (it takes
+A standby process does that work before its job exists, at a lower CPU priority (it takes
 the cores' idle moments, not a running job's), then waits for one job: the script and the
-arguments the runner would have started ``python <script> ...`` with. It runs the script as
-``__main__``, as that command would: the job's code is the same, and in it
-``runtime.job_spark`` finds the session already there, as a Glue job finds the session that
-the Glue runtime started before its script. One standby serves one job run and ends with it:
-a job that is killed or stopped takes its JVM with it, as before, and every job run still has
-a process of its own.
+arguments the runner would have started ``python <script> ...`` with. One standby of a pool
+also rehearses load_raw (``load_raw.rehearse_every_table``: a tiny batch of each table,
+staged in a scratch folder; some 25 s of CPU, so not every standby does it) and is given to
+load_raw's job run first. A standby runs the script as ``__main__``, as that command would:
+the job's code is the same, and in it ``runtime.job_spark`` finds the session already there,
+as a Glue job finds the session that the Glue runtime started before its script. One standby
+serves one job run and ends with it: a job that is killed or stopped takes its JVM with it,
+as before, and every job run still has a process of its own.
 
 A standby serves only a job run whose environment (without the fault a run injects, which is
 given with the job) and working directory are those it started with: the JVM's options and
@@ -50,6 +52,10 @@ from rental_analytics.local.processes import signal_group, wait_or_kill_group
 STANDBY_JOBS_ENV = "RENTALS_STANDBY_JOBS"
 DEFAULT_STANDBY_JOBS = 3  # a run's Spark jobs: the two extracts side by side, then load_raw
 NICENESS = 10  # while warming: added to the standby's own
+# The job script one standby of a pool rehearses ahead, besides the warm-up every standby
+# does: load_raw stages a tiny batch of each table (load_raw.rehearse_every_table). That
+# standby is given to that script's job runs first, and the others to other job runs.
+REHEARSED_SCRIPT = "load_raw.py"
 # A standby no job run took in this time ends; the runner gives job runs to younger ones.
 IDLE_LIMIT_S = 1800.0
 _TAKE_MARGIN_S = 120.0
@@ -75,6 +81,7 @@ class Standby:
     env: dict[str, str]
     cwd: str
     started: float
+    rehearses: str | None  # the script name whose job it rehearsed, if any
 
     def usable(self, env: dict[str, str], cwd: str) -> bool:
         return (
@@ -97,12 +104,19 @@ class StandbyPool:
             for stale in folder.glob("standby-*.log"):
                 stale.unlink(missing_ok=True)
 
-    def take(self, env: dict[str, str], cwd: str) -> Standby | None:
-        """A waiting standby started with ``env`` in ``cwd``, no longer in the pool; or None.
-        Standbys for another environment are ended: this run has no use for them."""
+    def take(self, env: dict[str, str], cwd: str, script: str) -> Standby | None:
+        """A waiting standby started with ``env`` in ``cwd`` for a job run of ``script``, no
+        longer in the pool; or None. The one that rehearsed the script's job if there is
+        one, else one that rehearsed no job, else any. Standbys for another environment are
+        ended: this run has no use for them."""
+        name = os.path.basename(script)
         with self._lock:
             self._keep_only(env, cwd)
-            return self._idle.pop(0) if self._idle else None
+            if not self._idle:
+                return None
+            chosen = min(self._idle, key=lambda s: (s.rehearses != name, s.rehearses is not None))
+            self._idle.remove(chosen)
+            return chosen
 
     def waiting(self) -> int:
         """How many standbys wait for a job run."""
@@ -114,7 +128,8 @@ class StandbyPool:
         with self._lock:
             self._keep_only(env, cwd, size)
             while len(self._idle) < size:
-                self._idle.append(self._start(env, cwd))
+                rehearsing = any(s.rehearses for s in self._idle)
+                self._idle.append(self._start(env, cwd, None if rehearsing else REHEARSED_SCRIPT))
 
     def _keep_only(self, env: dict[str, str], cwd: str, size: int | None = None) -> None:
         """End the standbys that cannot serve ``env`` in ``cwd``, and those beyond ``size``."""
@@ -130,17 +145,17 @@ class StandbyPool:
                 _end(standby, signal.SIGTERM)
             self._idle = []
 
-    def _start(self, env: dict[str, str], cwd: str) -> Standby:
+    def _start(self, env: dict[str, str], cwd: str, rehearses: str | None) -> Standby:
         self.folder.mkdir(parents=True, exist_ok=True)
         log_path = self.folder / f"standby-{uuid.uuid4().hex}.log"
         with open(log_path, "wb") as log_fh:
             # Its own session, as a job's: stopping the job run also stops Spark's JVM.
             process = subprocess.Popen(
-                [sys.executable, "-m", "rental_analytics.local.standby"],
+                [sys.executable, "-m", "rental_analytics.local.standby", *filter(None, [rehearses])],
                 stdin=subprocess.PIPE, stdout=log_fh, stderr=subprocess.STDOUT,
                 env=env, cwd=cwd, start_new_session=True,
             )  # fmt: skip
-        return Standby(process, log_path, dict(env), cwd, time.monotonic())
+        return Standby(process, log_path, dict(env), cwd, time.monotonic(), rehearses)
 
 
 def give(standby: Standby, argv: list[str], fault_env: dict[str, str], log_path: Path) -> bool:
@@ -207,30 +222,31 @@ def _set_niceness(niceness: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
 
 
-def _warm(given: threading.Event) -> str:
+def _warm(given: threading.Event, rehearses: str | None) -> str:
     """Everything a Spark job does before its first row, unless a job is given first: the
-    imports, the session the job's ``job_spark`` will find, Spark's first action, and the
-    planning of load_raw's checks, the longest part of a small batch's staging. What was
-    done, for the log."""
+    imports, the session the job's ``job_spark`` will find, and Spark's first action; for
+    ``rehearses`` (REHEARSED_SCRIPT), load_raw's staging of each table. What was done, for
+    the log."""
     from rental_analytics.config import Settings
     from rental_analytics.jobs import curate, extract, load_raw, runtime  # noqa: F401
 
     if given.is_set():
         return "imports"
-    spark = runtime.job_spark("rentals-job", Settings.local(identity="job"))
+    settings = Settings.local(identity="job")
+    spark = runtime.job_spark("rentals-job", settings)
     if given.is_set():
         return "imports, SparkSession"
-    # A small Parquet round trip: code generation, the Parquet writer and reader.
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="rentals-standby-") as folder:
+        if rehearses == REHEARSED_SCRIPT:
+            load_raw.rehearse_every_table(spark, settings, folder, given.is_set)
+            return "imports, SparkSession, load_raw staging a tiny batch of each table"
+        # A small Parquet round trip: code generation, the Parquet writer and reader.
         frame = spark.range(64).selectExpr("id", "sha2(cast(id as string), 256) as h")
         frame.write.parquet(f"{folder}/t")
         spark.read.parquet(f"{folder}/t").where("id % 2 = 0").count()
-    if given.is_set():
-        return "imports, SparkSession, a first action"
-    load_raw.plan_every_table(spark, given.is_set)
-    return "imports, SparkSession, a first action, planning each table's checks"
+    return "imports, SparkSession, a first action"
 
 
 def main() -> None:
@@ -256,7 +272,7 @@ def main() -> None:
 
     threading.Thread(target=wait_for_job, daemon=True).start()
     try:
-        done = _warm(given)
+        done = _warm(given, sys.argv[1] if len(sys.argv) > 1 else None)
     except Exception as exc:  # noqa: BLE001 - the job does it again itself, and says why
         done = f"nothing: warming failed ({type(exc).__name__}: {exc})"
     log.info("standby process: warmed (%s) in %.1f s", done, time.time() - started)

@@ -15,7 +15,13 @@ import pytest
 
 from rental_analytics.jobs.faults import KILL_AT_ENV
 from rental_analytics.local.emulator import LocalJobRunner
-from rental_analytics.local.standby import NICENESS, StandbyPool, _descendants, give
+from rental_analytics.local.standby import (
+    NICENESS,
+    REHEARSED_SCRIPT,
+    StandbyPool,
+    _descendants,
+    give,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -95,8 +101,7 @@ def _wait_for_standbys(pool: StandbyPool, count: int, timeout: float = 120) -> N
     """Until ``count`` standbys wait, each warmed (the line it logs then)."""
     deadline = time.monotonic() + timeout
     while pool.waiting() < count or not all(
-        "standby process: warmed (imports, SparkSession, a first action, planning each table's checks)"
-        in s.log_path.read_text()
+        "standby process: warmed (imports, SparkSession, " in s.log_path.read_text()
         for s in pool._idle
     ):
         assert time.monotonic() < deadline, f"{pool.waiting()} standbys, not {count} warm ones"
@@ -112,6 +117,10 @@ def test_after_an_idle_moment_job_runs_start_in_warm_standbys(home, script):
         assert not cold["session"]  # a process of its own: nothing started before the script
 
         _wait_for_standbys(runner._standbys, 3)
+        # One rehearsed load_raw: a failure there would only be logged (the job runs anyway).
+        logs = sorted(s.log_path.read_text() for s in runner._standbys._idle)
+        rehearsed = [log for log in logs if "load_raw staging a tiny batch of each table" in log]
+        assert len(rehearsed) == 1, logs
         runner.launch("probe", f"file://{script}", "jr_warm", {"--exit": "0", "--x": "y z"})
         assert _wait(runner, "jr_warm")["JobRunState"] == "SUCCEEDED"
         log = home / "glue" / "probe" / "jr_warm.log"
@@ -144,7 +153,7 @@ def test_a_stopped_job_run_in_a_standby_takes_its_jvm_with_it(home, script):
         while not _descendants(standby.process.pid):  # its JVM is starting: given now, it
             assert time.monotonic() < deadline, "no JVM"  # finishes the session first
             time.sleep(0.1)
-        assert pool.take(env, cwd) is standby
+        assert pool.take(env, cwd, str(script)) is standby
         log = home / "glue" / "probe" / "jr_stop.log"
         log.parent.mkdir(parents=True)
         assert give(standby, [str(script), "--sleep", "600"], {}, log)
@@ -186,12 +195,12 @@ def test_a_standby_serves_only_its_own_environment_and_carries_the_fault(home, s
             stat = Path(f"/proc/{waiting.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
 
         # Another environment (another JVM option, say): no standby, and this one is ended.
-        assert pool.take({**env, "RENTALS_JVM_OPTIONS": ""}, cwd) is None
+        assert pool.take({**env, "RENTALS_JVM_OPTIONS": ""}, cwd, str(script)) is None
         assert waiting.process.wait(timeout=60) == 0
         assert pool.waiting() == 0
 
         pool.fill(env, cwd, 1)
-        standby = pool.take(env, cwd)
+        standby = pool.take(env, cwd, str(script))
         assert standby is not None
         log = home / "probe.log"
         assert give(standby, [str(script)], {KILL_AT_ENV: "table_written"}, log)
@@ -209,3 +218,20 @@ def test_a_standby_nobody_takes_ends_when_its_input_closes(home, script):
     standby = pool._idle[0]
     pool.fill(env, cwd, 0)  # ended: its input closed, it stops Spark and exits
     assert standby.process.wait(timeout=60) == 0
+
+
+def test_one_standby_rehearses_load_raw_and_is_given_to_it_first(home, script):
+    pool = StandbyPool(home / "emulator" / "standby")
+    env, cwd = _env(home), str(script.parent.parent)
+    try:
+        pool.fill(env, cwd, 2)
+        assert sorted(str(s.rehearses) for s in pool._idle) == ["None", REHEARSED_SCRIPT]
+        rehearsing = next(s for s in pool._idle if s.rehearses)
+        assert pool.take(env, cwd, "/repo/glue_jobs/extract.py") is not rehearsing
+        assert pool.take(env, cwd, f"/repo/glue_jobs/{REHEARSED_SCRIPT}") is rehearsing
+        pool.fill(env, cwd, 2)  # the one it starts rehearses: none waiting did
+        assert [s.rehearses for s in pool._idle] == [REHEARSED_SCRIPT, None]
+        assert pool.take(env, cwd, f"/repo/glue_jobs/{REHEARSED_SCRIPT}").rehearses
+        assert pool.take(env, cwd, "/repo/glue_jobs/extract.py").rehearses is None
+    finally:
+        pool.stop_all()
