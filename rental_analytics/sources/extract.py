@@ -478,15 +478,23 @@ def _plan_tables(
     refresh: set[str],
     domain: str,
 ) -> list[_Planned]:
-    """Check and plan the read of every table, in order, before anything is written."""
+    """Check and plan the read of every table before anything is written: side by side,
+    ``settings.tables_at_once`` at a time (a table's plan may query its source for the
+    bounds of its partitions, one Spark job), the first failure in table order raised."""
     catalogue = _source_catalogue(reader, [s for s in specs if not s.is_landed], domain)
-    planned: list[_Planned] = []
-    for spec in specs:
-        started = time.monotonic()
-        with _failing_as(f"{domain}.{spec.name}: extraction failed"):
-            read = _plan_read(reader, spec, state, run_date, settings, refresh, catalogue)
-        planned.append((spec, read, time.monotonic() - started))
-    return planned
+
+    def plan(spec: TableSpec) -> Callable[[], _Planned]:
+        def task() -> _Planned:
+            started = time.monotonic()
+            with _failing_as(f"{domain}.{spec.name}: extraction failed"):
+                read = _plan_read(reader, spec, state, run_date, settings, refresh, catalogue)
+            return spec, read, time.monotonic() - started
+
+        return task
+
+    tasks = [plan(spec) for spec in specs]
+    with closing(in_order(tasks, settings.tables_at_once, f"plan-{domain}")) as planned:
+        return list(planned)
 
 
 def _plan_read(
