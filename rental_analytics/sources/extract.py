@@ -277,7 +277,7 @@ class JdbcReader:
         catalogue: one query for all ``tables`` (a table that does not exist has none)."""
         names = ", ".join(f"'{validate_identifier(t, 'table name')}'" for t in tables)
         catalogue = f"{_CATALOGUE_QUERY} and table_name in ({names})"
-        rows = self._reader().option("query", catalogue).load().collect()
+        rows = self._small_query(catalogue)
         found: dict[str, list[SourceColumn]] = {t: [] for t in tables}
         for r in sorted(rows, key=lambda r: (r["table_name"], int(r["ordinal_position"]))):
             found.setdefault(r["table_name"], []).append(
@@ -290,7 +290,7 @@ class JdbcReader:
         pc = spec.partition_column
         if pc:
             bounds_sql = f"select min(`{pc}`) lo, max(`{pc}`) hi, count(*) n from ({query}) q"  # noqa: S608
-            bounds = self._reader().option("query", bounds_sql).load().first()
+            (bounds,) = self._small_query(bounds_sql)
             if bounds["n"] and bounds["n"] > 100_000 and bounds["hi"] > bounds["lo"]:
                 parts = min(self.max_partitions, int(bounds["n"]) // 100_000 + 1)
                 reader = (
@@ -300,6 +300,44 @@ class JdbcReader:
                     .option("numPartitions", str(parts))
                 )
         return reader.option("dbtable", f"({query}) as src").load()
+
+    def _small_query(self, sql: str) -> list[dict[str, Any]]:
+        """The rows of a query with a small answer (numbers and text), each as {column label:
+        value}, read over the source's JDBC driver in Spark's JVM, connected as Spark's JDBC
+        reads connect (DriverRegistry), without a Spark job. Read as a Spark job such a query
+        cost 0.1 s of scheduling, and a session's first 0.9 s (it loads Spark's JDBC
+        machinery); this way 0.02 s, and 0.08 s the first (measured locally, MariaDB)."""
+        s = self.settings
+        jvm = self.spark._jvm
+        registry = jvm.org.apache.spark.sql.execution.datasources.jdbc.DriverRegistry
+        registry.register(s.source_jdbc_driver)
+        properties = jvm.java.util.Properties()
+        properties.setProperty("user", s.source.user)
+        properties.setProperty("password", s.source.password)
+        connection = registry.get(s.source_jdbc_driver).connect(s.source_jdbc_url, properties)
+        if connection is None:  # java.sql.Driver.connect: not a URL this driver takes
+            raise ExtractError(f"the JDBC driver {s.source_jdbc_driver} refuses the source URL")
+        try:
+            results = connection.createStatement().executeQuery(sql)
+            meta = results.getMetaData()
+            labels = [meta.getColumnLabel(i) for i in range(1, meta.getColumnCount() + 1)]
+            rows = []
+            while results.next():
+                values = [_python_value(results.getObject(i)) for i in range(1, len(labels) + 1)]
+                rows.append(dict(zip(labels, values, strict=True)))
+            return rows
+        finally:
+            connection.close()
+
+
+def _python_value(value: Any) -> int | float | str | Decimal | None:
+    """A JDBC value of a small query as Python: py4j converts numbers and text but for
+    java.math.BigInteger (MySQL's BIGINT UNSIGNED, as information_schema's positions)."""
+    if value is None or isinstance(value, int | float | str | Decimal):
+        return value
+    if value.getClass().getName() == "java.math.BigInteger":
+        return int(value.toString())
+    raise TypeError(f"a {value.getClass().getName()} in a small query's answer")
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -264,3 +265,15 @@ def test_bad_rows_go_to_rejects_with_reasons(spark, env, warehouse):
     extract_domain(env, "apartments", D2, reader)
     run_load_raw(spark, env, warehouse)
     assert warehouse.query("select count(*) from raw_data.rejects")[1] == [(3,)]
+
+
+def test_small_queries_are_read_over_the_jdbc_driver_as_python_values(spark, settings):
+    """The catalogue and the partition bounds: numbers (BIGINT UNSIGNED too) and text."""
+    reader = JdbcReader(spark, settings)
+    answer = "select cast(18446744073709551615 as unsigned) u, 2.50 d, 'é' t, null z, 7 i"
+    assert reader._small_query(answer) == [
+        {"u": 18446744073709551615, "d": Decimal("2.50"), "t": "é", "z": None, "i": 7}
+    ]
+    assert reader._small_query("select 1 x from dual where 1 = 0") == []
+    with pytest.raises(TypeError, match="java.sql.Date"):
+        reader._small_query("select date '2024-03-10' d")
