@@ -16,16 +16,18 @@ the cores' idle moments, not a running job's), then waits for one job: the scrip
 arguments the runner would have started ``python <script> ...`` with. One standby of a pool
 also rehearses load_raw (``load_raw.rehearse_every_table``: a tiny batch of each table,
 staged in a scratch folder; some 25 s of CPU, so not every standby does it) and is given to
-load_raw's job run first. A standby runs the script as ``__main__``, as that command would:
-the job's code is the same, and in it ``runtime.job_spark`` finds the session already there,
-as a Glue job finds the session that the Glue runtime started before its script. One standby
+load_raw's job run first; one for curate, which needs no Spark, only imports (0.45 s of its
+run, boto3 and PySpark's modules among them). A standby runs the script as ``__main__``, as
+that command would: the job's code is the same, and in it ``runtime.job_spark`` finds the
+session already there, as a Glue job finds the session that the Glue runtime started before
+its script. One standby
 serves one job run and ends with it: a job that is killed or stopped takes its JVM with it,
 as before, and every job run still has a process of its own.
 
 A standby serves only a job run whose environment (without the fault a run injects, which is
 given with the job) and working directory are those it started with: the JVM's options and
-the settings come from them. The runner keeps ``RENTALS_STANDBY_JOBS`` of them (3: a run's
-Spark jobs, the two extracts side by side and then load_raw; 0 turns standbys off), for job
+the settings come from them. The runner keeps ``RENTALS_STANDBY_JOBS`` of them (4: a run's
+jobs, the two extracts side by side, load_raw and curate; 0 turns standbys off), for job
 runs like the last one it started, and starts them only once no job has run for a second:
 warming a standby while a job runs would take the job's cores, even at a lower priority (a
 run whose jobs each started one for the next took 15 s where cold processes took 13). So
@@ -50,12 +52,16 @@ from pathlib import Path
 from rental_analytics.local.processes import signal_group, wait_or_kill_group
 
 STANDBY_JOBS_ENV = "RENTALS_STANDBY_JOBS"
-DEFAULT_STANDBY_JOBS = 3  # a run's Spark jobs: the two extracts side by side, then load_raw
+DEFAULT_STANDBY_JOBS = 4  # a run's jobs: the two extracts side by side, load_raw, curate
 NICENESS = 10  # while warming: added to the standby's own
-# The job script one standby of a pool rehearses ahead, besides the warm-up every standby
-# does: load_raw stages a tiny batch of each table (load_raw.rehearse_every_table). That
-# standby is given to that script's job runs first, and the others to other job runs.
+# What the standbys of a pool of n are prepared for, the first n of these: load_raw's
+# (its SparkSession, and a tiny batch of each table staged: load_raw.rehearse_every_table),
+# any Spark job's (its SparkSession and a first action: None), curate's (the imports: it
+# needs no Spark), then any Spark job's again. A standby goes to a job run of the script it
+# was prepared for first, then to any Spark job's, then to any.
 REHEARSED_SCRIPT = "load_raw.py"
+PYTHON_ONLY_SCRIPT = "curate.py"
+_PREPARED_FOR = (REHEARSED_SCRIPT, None, None, PYTHON_ONLY_SCRIPT)
 # A standby no job run took in this time ends; the runner gives job runs to younger ones.
 IDLE_LIMIT_S = 1800.0
 _TAKE_MARGIN_S = 120.0
@@ -81,7 +87,7 @@ class Standby:
     env: dict[str, str]
     cwd: str
     started: float
-    rehearses: str | None  # the script name whose job it rehearsed, if any
+    prepared_for: str | None  # the script name it was prepared for (None: any Spark job)
 
     def usable(self, env: dict[str, str], cwd: str) -> bool:
         return (
@@ -106,15 +112,17 @@ class StandbyPool:
 
     def take(self, env: dict[str, str], cwd: str, script: str) -> Standby | None:
         """A waiting standby started with ``env`` in ``cwd`` for a job run of ``script``, no
-        longer in the pool; or None. The one that rehearsed the script's job if there is
-        one, else one that rehearsed no job, else any. Standbys for another environment are
+        longer in the pool; or None. The one prepared for the script if there is one, else
+        one prepared for any Spark job, else any. Standbys for another environment are
         ended: this run has no use for them."""
         name = os.path.basename(script)
         with self._lock:
             self._keep_only(env, cwd)
             if not self._idle:
                 return None
-            chosen = min(self._idle, key=lambda s: (s.rehearses != name, s.rehearses is not None))
+            chosen = min(
+                self._idle, key=lambda s: (s.prepared_for != name, s.prepared_for is not None)
+            )
             self._idle.remove(chosen)
             return chosen
 
@@ -127,9 +135,12 @@ class StandbyPool:
         """Keep ``size`` standbys for job runs with ``env`` in ``cwd``; end any other."""
         with self._lock:
             self._keep_only(env, cwd, size)
+            missing = list(_PREPARED_FOR[:size])
+            for standby in self._idle:
+                if standby.prepared_for in missing:
+                    missing.remove(standby.prepared_for)
             while len(self._idle) < size:
-                rehearsing = any(s.rehearses for s in self._idle)
-                self._idle.append(self._start(env, cwd, None if rehearsing else REHEARSED_SCRIPT))
+                self._idle.append(self._start(env, cwd, missing.pop(0) if missing else None))
 
     def _keep_only(self, env: dict[str, str], cwd: str, size: int | None = None) -> None:
         """End the standbys that cannot serve ``env`` in ``cwd``, and those beyond ``size``."""
@@ -145,17 +156,17 @@ class StandbyPool:
                 _end(standby, signal.SIGTERM)
             self._idle = []
 
-    def _start(self, env: dict[str, str], cwd: str, rehearses: str | None) -> Standby:
+    def _start(self, env: dict[str, str], cwd: str, prepared_for: str | None) -> Standby:
         self.folder.mkdir(parents=True, exist_ok=True)
         log_path = self.folder / f"standby-{uuid.uuid4().hex}.log"
         with open(log_path, "wb") as log_fh:
             # Its own session, as a job's: stopping the job run also stops Spark's JVM.
             process = subprocess.Popen(
-                [sys.executable, "-m", "rental_analytics.local.standby", *filter(None, [rehearses])],
+                [sys.executable, "-m", "rental_analytics.local.standby", *filter(None, [prepared_for])],
                 stdin=subprocess.PIPE, stdout=log_fh, stderr=subprocess.STDOUT,
                 env=env, cwd=cwd, start_new_session=True,
             )  # fmt: skip
-        return Standby(process, log_path, dict(env), cwd, time.monotonic(), rehearses)
+        return Standby(process, log_path, dict(env), cwd, time.monotonic(), prepared_for)
 
 
 def give(standby: Standby, argv: list[str], fault_env: dict[str, str], log_path: Path) -> bool:
@@ -222,15 +233,16 @@ def _set_niceness(niceness: int) -> None:
                 os.setpriority(os.PRIO_PROCESS, int(task.name), niceness)
 
 
-def _warm(given: threading.Event, rehearses: str | None) -> str:
-    """Everything a Spark job does before its first row, unless a job is given first: the
-    imports, the session the job's ``job_spark`` will find, and Spark's first action; for
-    ``rehearses`` (REHEARSED_SCRIPT), load_raw's staging of each table. What was done, for
+def _warm(given: threading.Event, prepared_for: str | None) -> str:
+    """Everything a job does before its first row, unless a job is given first: the imports,
+    and but for PYTHON_ONLY_SCRIPT the session the job's ``job_spark`` will find and Spark's
+    first action, for REHEARSED_SCRIPT load_raw's staging of each table. What was done, for
     the log."""
     from rental_analytics.config import Settings
     from rental_analytics.jobs import curate, extract, load_raw, runtime  # noqa: F401
 
-    if given.is_set():
+    runtime.aws_sdk_versions()  # every job logs them: boto3 is slow to import
+    if given.is_set() or prepared_for == PYTHON_ONLY_SCRIPT:
         return "imports"
     settings = Settings.local(identity="job")
     spark = runtime.job_spark("rentals-job", settings)
@@ -239,7 +251,7 @@ def _warm(given: threading.Event, rehearses: str | None) -> str:
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="rentals-standby-") as folder:
-        if rehearses == REHEARSED_SCRIPT:
+        if prepared_for == REHEARSED_SCRIPT:
             load_raw.rehearse_every_table(spark, settings, folder, given.is_set)
             return "imports, SparkSession, load_raw staging a tiny batch of each table"
         # A small Parquet round trip: code generation, the Parquet writer and reader.

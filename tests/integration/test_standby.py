@@ -17,6 +17,7 @@ from rental_analytics.jobs.faults import KILL_AT_ENV
 from rental_analytics.local.emulator import LocalJobRunner
 from rental_analytics.local.standby import (
     NICENESS,
+    PYTHON_ONLY_SCRIPT,
     REHEARSED_SCRIPT,
     StandbyPool,
     _descendants,
@@ -101,7 +102,7 @@ def _wait_for_standbys(pool: StandbyPool, count: int, timeout: float = 120) -> N
     """Until ``count`` standbys wait, each warmed (the line it logs then)."""
     deadline = time.monotonic() + timeout
     while pool.waiting() < count or not all(
-        "standby process: warmed (imports, SparkSession, " in s.log_path.read_text()
+        "standby process: warmed (imports" in s.log_path.read_text()
         for s in pool._idle
     ):
         assert time.monotonic() < deadline, f"{pool.waiting()} standbys, not {count} warm ones"
@@ -116,7 +117,7 @@ def test_after_an_idle_moment_job_runs_start_in_warm_standbys(home, script):
         cold = _probe(home / "glue" / "probe" / "jr_cold.log")
         assert not cold["session"]  # a process of its own: nothing started before the script
 
-        _wait_for_standbys(runner._standbys, 3)
+        _wait_for_standbys(runner._standbys, 4)
         # One rehearsed load_raw: a failure there would only be logged (the job runs anyway).
         logs = sorted(s.log_path.read_text() for s in runner._standbys._idle)
         rehearsed = [log for log in logs if "load_raw staging a tiny batch of each table" in log]
@@ -220,18 +221,30 @@ def test_a_standby_nobody_takes_ends_when_its_input_closes(home, script):
     assert standby.process.wait(timeout=60) == 0
 
 
-def test_one_standby_rehearses_load_raw_and_is_given_to_it_first(home, script):
+def test_standbys_prepared_for_load_raw_and_curate_are_given_to_them_first(home, script):
     pool = StandbyPool(home / "emulator" / "standby")
     env, cwd = _env(home), str(script.parent.parent)
     try:
         pool.fill(env, cwd, 2)
-        assert sorted(str(s.rehearses) for s in pool._idle) == ["None", REHEARSED_SCRIPT]
-        rehearsing = next(s for s in pool._idle if s.rehearses)
+        assert [s.prepared_for for s in pool._idle] == [REHEARSED_SCRIPT, None]
+        rehearsing = pool._idle[0]
         assert pool.take(env, cwd, "/repo/glue_jobs/extract.py") is not rehearsing
         assert pool.take(env, cwd, f"/repo/glue_jobs/{REHEARSED_SCRIPT}") is rehearsing
-        pool.fill(env, cwd, 2)  # the one it starts rehearses: none waiting did
-        assert [s.rehearses for s in pool._idle] == [REHEARSED_SCRIPT, None]
-        assert pool.take(env, cwd, f"/repo/glue_jobs/{REHEARSED_SCRIPT}").rehearses
-        assert pool.take(env, cwd, "/repo/glue_jobs/extract.py").rehearses is None
+
+        pool.fill(env, cwd, 4)
+        prepared = sorted(str(s.prepared_for) for s in pool._idle)
+        assert prepared == ["None", "None", PYTHON_ONLY_SCRIPT, REHEARSED_SCRIPT]
+        python_only = pool.take(env, cwd, f"/repo/glue_jobs/{PYTHON_ONLY_SCRIPT}")
+        assert python_only.prepared_for == PYTHON_ONLY_SCRIPT
+        for _ in range(2):  # the Spark jobs' standbys go to the extracts before load_raw's
+            assert pool.take(env, cwd, "/repo/glue_jobs/extract.py").prepared_for is None
+        assert pool.take(env, cwd, "/repo/glue_jobs/extract.py").prepared_for == REHEARSED_SCRIPT
+
+        # Prepared for a job without Spark: no JVM, and the job starts its own session.
+        log = home / "python_only.log"
+        assert give(python_only, [str(script)], {}, log)
+        assert python_only.process.wait(timeout=120) == 0
+        assert not _probe(log)["session"]
+        assert "standby process: warmed (imports)" in log.read_text()
     finally:
         pool.stop_all()
