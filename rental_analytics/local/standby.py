@@ -20,9 +20,8 @@ load_raw's job run first; one for curate, which needs no Spark, only imports (0.
 run, boto3 and PySpark's modules among them). A standby runs the script as ``__main__``, as
 that command would: the job's code is the same, and in it ``runtime.job_spark`` finds the
 session already there, as a Glue job finds the session that the Glue runtime started before
-its script. One standby
-serves one job run and ends with it: a job that is killed or stopped takes its JVM with it,
-as before, and every job run still has a process of its own.
+its script. One standby serves one job run and ends with it: a job that is killed or
+stopped takes its JVM with it, as before, and every job run still has a process of its own.
 
 A standby serves only a job run whose environment (without the fault a run injects, which is
 given with the job) and working directory are those it started with: the JVM's options and

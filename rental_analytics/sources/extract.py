@@ -517,8 +517,8 @@ def _plan_tables(
     domain: str,
 ) -> list[_Planned]:
     """Check and plan the read of every table before anything is written: side by side,
-    ``settings.tables_at_once`` at a time (a table's plan may query its source for the
-    bounds of its partitions, one Spark job), the first failure in table order raised."""
+    ``settings.tables_at_once`` at a time (a table's plan may ask its source for the bounds
+    of its partitions), the first failure in table order raised."""
     catalogue = _source_catalogue(reader, [s for s in specs if not s.is_landed], domain)
 
     def plan(spec: TableSpec) -> Callable[[], _Planned]:
