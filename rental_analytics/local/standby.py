@@ -260,6 +260,10 @@ def _warm(given: threading.Event, prepared_for: str | None) -> str:
     return "imports, SparkSession, a first action"
 
 
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     started = time.time()
     niceness = os.getpriority(os.PRIO_PROCESS, 0)
@@ -282,6 +286,10 @@ def main() -> None:
         given.set()
 
     threading.Thread(target=wait_for_job, daemon=True).start()
+    # Stopped while it waits (SIGTERM to its group, as the emulator stops), it leaves no
+    # scratch folder behind: the exit unwinds its `with` blocks. A job it runs is stopped as
+    # a process of its own would be (SIGTERM's default action).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         done = _warm(given, sys.argv[1] if len(sys.argv) > 1 else None)
     except Exception as exc:  # noqa: BLE001 - the job does it again itself, and says why
@@ -289,6 +297,7 @@ def main() -> None:
     log.info("standby process: warmed (%s) in %.1f s", done, time.time() - started)
     if not given.wait(IDLE_LIMIT_S) or not job:
         return  # not taken, or ended by the runner; the interpreter's exit stops Spark
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if lowered:
         _set_niceness(niceness)  # threads started since the job was given, too
     os.environ.update(job["env"])

@@ -102,8 +102,7 @@ def _wait_for_standbys(pool: StandbyPool, count: int, timeout: float = 120) -> N
     """Until ``count`` standbys wait, each warmed (the line it logs then)."""
     deadline = time.monotonic() + timeout
     while pool.waiting() < count or not all(
-        "standby process: warmed (imports" in s.log_path.read_text()
-        for s in pool._idle
+        "standby process: warmed (imports" in s.log_path.read_text() for s in pool._idle
     ):
         assert time.monotonic() < deadline, f"{pool.waiting()} standbys, not {count} warm ones"
         time.sleep(0.1)
@@ -248,3 +247,23 @@ def test_standbys_prepared_for_load_raw_and_curate_are_given_to_them_first(home,
         assert "standby process: warmed (imports)" in log.read_text()
     finally:
         pool.stop_all()
+
+
+def test_a_standby_stopped_while_it_rehearses_leaves_no_scratch_folder(home, script, tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    pool = StandbyPool(home / "emulator" / "standby")
+    env, cwd = {**_env(home), "TMPDIR": str(scratch)}, str(script.parent.parent)
+    try:
+        pool.fill(env, cwd, 1)
+        standby = pool._idle[0]
+        assert standby.prepared_for == REHEARSED_SCRIPT
+        deadline = time.monotonic() + 120
+        while not list(scratch.glob("rentals-standby-*/raw")):  # staging its tiny batches
+            assert standby.process.poll() is None, standby.log_path.read_text()
+            assert time.monotonic() < deadline, "no rehearsal"
+            time.sleep(0.1)
+    finally:
+        pool.stop_all()  # SIGTERM to its process group, as when the emulator stops
+    assert standby.process.wait(timeout=60) == 128 + signal.SIGTERM
+    assert not list(scratch.glob("rentals-standby-*"))
