@@ -259,9 +259,9 @@ def test_a_standby_stopped_while_it_rehearses_leaves_no_scratch_folder(home, scr
         standby = pool._idle[0]
         assert standby.prepared_for == REHEARSED_SCRIPT
         deadline = time.monotonic() + 120
-        while not list(scratch.glob("rentals-standby-*/raw")):  # staging its tiny batches
+        while not list(scratch.glob("rentals-standby-*")):  # its session started, it rehearses
             assert standby.process.poll() is None, standby.log_path.read_text()
-            assert time.monotonic() < deadline, "no rehearsal"
+            assert time.monotonic() < deadline, "no scratch folder"
             time.sleep(0.1)
     finally:
         pool.stop_all()  # SIGTERM to its process group, as when the emulator stops
