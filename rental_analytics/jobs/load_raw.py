@@ -12,6 +12,7 @@ from importlib import resources
 
 from pyspark.sql import Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from rental_analytics.config import DOMAINS, Settings
 from rental_analytics.jobs.args import JobArgs
@@ -117,6 +118,12 @@ def _pending_batches(
     return pending
 
 
+def _raw_batch_schema(spec: TableSpec) -> StructType:
+    """A raw batch's columns as the extract wrote them: a landed table's text and where it
+    came from, a database table's typed values."""
+    return raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
+
+
 @dataclass(frozen=True)
 class _Staged:
     """A batch checked and written to the lake, ready to load."""
@@ -145,8 +152,7 @@ def _stage_batch(
     # as much); database rows are read and checked again instead, cheaper than keeping
     # them. The rejects are planned, read and written only when some row was not accepted.
     with steps.step("plan"):  # building the DataFrames: Spark analyses each step's plan
-        schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
-        raw = spark.read.schema(schema).parquet(tb.path)
+        raw = spark.read.schema(_raw_batch_schema(spec)).parquet(tb.path)
         checked = check_batch(raw, spec, load_rules(spec))
     with steps.step("check_keys"):
         # Looks at the keys (an action) unless the source vouches for them; ranks lazily.
@@ -197,7 +203,7 @@ def rehearse_every_table(
     rehearsal = dataclasses.replace(settings, lake_root=folder)
     for domain, specs in TABLES_BY_DOMAIN.items():
         for spec in specs:
-            schema = raw_landed_schema(spec) if spec.is_landed else spark_schema(spec)
+            schema = _raw_batch_schema(spec)
             for rows in (1, 2) if spec.is_landed else (1,):
                 if stop():
                     return
