@@ -276,6 +276,32 @@ def test_moto_checks_a_sync_task_every_sync_poll(tmp_path):
     assert delay_after(patch) == SYNC_POLL_S < 0.5
 
 
+def test_a_sync_task_asks_glue_about_its_job_run_once_the_job_has_ended(workflow, emulator):
+    """Patch 8: while a job run's process runs, a .sync task looks at the process; it calls
+    GetJobRun once it has ended: one call per job run, where looking every SYNC_POLL_S
+    made some 20 in the 2 s load_raw sleeps here. Counted by moto's request recorder."""
+    import urllib.request
+
+    def recorder(action: str) -> str:
+        url = f"{emulator.endpoint_url}/moto-api/recorder/{action}"
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST")) as response:  # noqa: S310
+            return response.read().decode()
+
+    workflow.deploy()
+    recorder("reset-recording")
+    recorder("start-recording")
+    try:
+        record, _ = _run(workflow, env={"RENTALS_TEST_SLEEP_LOAD_RAW": "2"})
+    finally:
+        recorder("stop-recording")
+    recording = [json.loads(line) for line in recorder("download-recording").splitlines()]
+    recorder("reset-recording")
+    assert record.status == "SUCCEEDED", record
+    targets = [r["headers"].get("X-Amz-Target") for r in recording]
+    assert targets.count("AWSGlue.StartJobRun") == 4
+    assert targets.count("AWSGlue.GetJobRun") == 4
+
+
 def test_a_job_already_running_is_retried_as_concurrent_runs_exceeded(workflow, emulator):
     """MaxConcurrentRuns 1: a second run of a busy job is refused, retried, then alerted."""
     workflow.deploy()
