@@ -14,7 +14,7 @@ help: ## list the targets
 setup: ## install Debian packages and the project into .venv (idempotent)
 	@scripts/bootstrap.sh
 
-up: setup ## start the private MariaDB and PostgreSQL of $$RENTALS_HOME
+up: setup ## start the private MariaDB, PostgreSQL and AWS emulator of $$RENTALS_HOME
 	@$(RENTALS) up
 
 down: ## stop them

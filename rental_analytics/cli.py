@@ -67,12 +67,19 @@ def main() -> None:
 @main.command()
 def up() -> None:
     """Start this home's private MariaDB and PostgreSQL, and as the warehouse's owner apply
-    the missing migrations, the views and the grants (idempotent)."""
+    the missing migrations, the views and the grants; start the local AWS emulator
+    (idempotent). `rentals run` starts what is not running, but a run then waits for it:
+    in AWS, Step Functions and Glue are there before a run starts."""
+    from rental_analytics.local.emulator import EmulatorError
     from rental_analytics.local.stack import LocalStack
 
     _ensure_up()
     stack = LocalStack(_home())
     applied = stack.prepare_warehouse()
+    try:
+        stack.emulator().ensure()
+    except EmulatorError as exc:
+        raise click.ClickException(str(exc)) from None
     status = stack.status()
     err.print(
         f"[green]up[/] home={_home()} mariadb=127.0.0.1:{status.mariadb_port} "
@@ -83,7 +90,7 @@ def up() -> None:
 
 @main.command()
 def down() -> None:
-    """Stop this home's databases (idempotent)."""
+    """Stop this home's databases and emulator (idempotent)."""
     from rental_analytics.local.stack import LocalStack
 
     LocalStack(_home()).down()

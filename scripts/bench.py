@@ -273,6 +273,7 @@ def main() -> None:
     stack = LocalStack(home)
     try:
         stack.up()
+        stack.emulator().ensure()  # as `rentals up` does: a run finds it there
         settings = Settings.local(home)
         source_db.ensure_schema(settings)
         t0 = time.monotonic()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from rental_analytics.local.generator_vehicles import write_vehicle_csvs
+from rental_analytics.local.stack import LocalStack
 from tests.support import cli, kpi_reference_vehicles
 from tests.support.cli import normalized, rentals, view_rows
 
@@ -235,10 +236,13 @@ def test_the_pipeline_runs_with_the_owners_login_disabled(fresh_home, warehouse,
     the warehouse as its owner, the owner's login can be switched off and runs go on."""
     home = fresh_home
     rentals(home, "up")
+    # `rentals up` started the local AWS too, and the run found it there.
+    emulator_pid = LocalStack(home).emulator().pid_file.read_text()
     first = tmp_path / "batch1"
     write_vehicle_csvs(first, 0.02, 5)
     rentals(home, "source", "import", str(first))
     rentals(home, "run", "--run-date", "2024-06-01")
+    assert LocalStack(home).emulator().pid_file.read_text() == emulator_pid
     warehouse.execute("alter role rentals_owner nologin")
     try:
         second = second_batch(first, tmp_path / "batch2")
