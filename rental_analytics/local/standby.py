@@ -251,6 +251,11 @@ def _warm(given: threading.Event, prepared_for: str | None) -> str:
 
     with tempfile.TemporaryDirectory(prefix="rentals-standby-") as folder:
         if prepared_for == REHEARSED_SCRIPT:
+            # What the local warehouse's COPY imports on first use (0.4 s of the first table's
+            # load, in the job; warehouse/postgres.py).
+            import pyarrow.csv  # noqa: F401
+            import pyarrow.dataset  # noqa: F401
+
             load_raw.rehearse_every_table(spark, settings, folder, given.is_set)
             return "imports, SparkSession, load_raw staging a tiny batch of each table"
         # A small Parquet round trip: code generation, the Parquet writer and reader.
