@@ -19,7 +19,8 @@ failures and their messages (``verdict``). Where the engine decides:
   schema) observes the fraction of rows whose value exists in the reference column. A NULL
   value passes, as in ColumnValues; pair the rule with IsComplete to forbid it.
 
-Cost: one catalog query (information_schema.columns), then one query per table. It reads the
+Cost: one catalog query (information_schema.columns), then one query per table (the gate runs
+two at a time, on two connections: ``check_warehouse``). It reads the
 table once for every single-table rule in one aggregate, plus once per multi-column
 IsPrimaryKey (Redshift has no ``count(distinct a, b)``) and once per ReferentialIntegrity (an
 anti-join with the reference table); the parts are cross-joined into a single row.
@@ -32,8 +33,10 @@ expressions, written as escaped literals).
 from __future__ import annotations
 
 import dataclasses
+import queue
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -41,10 +44,14 @@ from pathlib import Path
 from typing import Any
 
 from rental_analytics.config import validate_identifier
+from rental_analytics.jobs.concurrent import in_order
 from rental_analytics.quality.dqdl import ROW_LEVEL_KINDS, Rule, RuleKind, Value, parse_ruleset
 from rental_analytics.quality.verdict import DatasetFailure, judge, show_value
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 from rental_analytics.warehouse.sqltext import quote_identifier
+
+# Connections the quality gate measures the tables on, side by side (check_warehouse).
+GATE_CONNECTIONS = 2
 
 # "schema.table" -> {column name: information_schema data_type}, in column order.
 Catalog = Mapping[str, Mapping[str, str]]
@@ -422,8 +429,15 @@ def load_rulesets(directory: Path | None = None) -> dict[str, tuple[Rule, ...]]:
     return rulesets
 
 
-def check_warehouse(wh: Warehouse) -> GateResult:
-    """Evaluate every ruleset under redshift/quality; the failures are returned, not raised."""
+def check_warehouse(wh: Warehouse, at_once: int = GATE_CONNECTIONS) -> GateResult:
+    """Evaluate every ruleset under redshift/quality; the failures are returned, not raised,
+    in ruleset order.
+
+    The tables' queries run ``at_once`` at a time, on ``wh`` and on ``at_once - 1`` more
+    connections opened for the gate (``Warehouse.another``): they only read, and the engine
+    runs them side by side. Locally a query runs on one core; the gate of a scale-1
+    warehouse (18 tables, up to 500,000 rows) took 0.80-0.93 s on one connection, 0.48-0.51
+    s on two. Call it outside a transaction: the other connections see what is committed."""
     started = time.monotonic()
     rulesets = load_rulesets()
     tables = set(rulesets)
@@ -431,8 +445,31 @@ def check_warehouse(wh: Warehouse) -> GateResult:
         tables |= _references(table, rules)
     catalog = read_catalog(wh, tables)
     result = GateResult(tables=len(rulesets))
-    for table, rules in rulesets.items():
-        result.failures += evaluate_table(wh, table, rules, catalog=catalog)
-        result.rules += len(rules)
+    free: queue.SimpleQueue[Warehouse] = queue.SimpleQueue()
+    others: list[Warehouse] = []
+    try:
+        free.put(wh)
+        for _ in range(at_once - 1):
+            others.append(wh.another())
+            free.put(others[-1])
+
+        def measure(table: str, rules: tuple[Rule, ...]) -> Callable[[], list[DatasetFailure]]:
+            def task() -> list[DatasetFailure]:
+                connection = free.get()
+                try:
+                    return evaluate_table(connection, table, rules, catalog=catalog)
+                finally:
+                    free.put(connection)
+
+            return task
+
+        tasks = [measure(table, rules) for table, rules in rulesets.items()]
+        with closing(in_order(tasks, at_once, "quality-gate")) as measured:
+            for rules, failures in zip(rulesets.values(), measured, strict=True):
+                result.failures += failures
+                result.rules += len(rules)
+    finally:
+        for other in others:
+            other.close()
     result.seconds = time.monotonic() - started
     return result

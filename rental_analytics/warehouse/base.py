@@ -61,6 +61,11 @@ class Warehouse(ABC):
         """Bulk-load the Parquet files under ``parquet_path`` into ``table``; return rows."""
 
     @abstractmethod
+    def another(self) -> Warehouse:
+        """A second connection to the same warehouse as the same user: its own session, so
+        its statements run beside this one's, and it sees what is committed only."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
     def __enter__(self) -> Warehouse:

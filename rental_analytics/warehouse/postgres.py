@@ -37,6 +37,7 @@ def _qualified(table: str) -> sql.Composed:
 
 class PostgresWarehouse(Warehouse):
     def __init__(self, settings: DatabaseSettings):
+        self._settings = settings
         self._conn = psycopg.connect(
             host=settings.host,
             port=settings.port,
@@ -133,6 +134,9 @@ class PostgresWarehouse(Warehouse):
                 copy.write_row(row)
                 count += 1
         return count
+
+    def another(self) -> PostgresWarehouse:
+        return PostgresWarehouse(self._settings)
 
     def close(self) -> None:
         self._conn.close()

@@ -453,6 +453,16 @@ class RedshiftWarehouse(Warehouse):
         self._session_id: str | None = None
         self._in_transaction = False
 
+    def another(self) -> RedshiftWarehouse:
+        """The same warehouse with no session yet: its first statement opens its own (boto3
+        clients may be shared between threads)."""
+        return RedshiftWarehouse(
+            self._settings, client=self._client, s3_client=self._s3,
+            keep_alive_seconds=self._keep_alive, statement_timeout_seconds=self._timeout,
+            poll_initial_seconds=self._poll_initial, poll_max_seconds=self._poll_max,
+            sleep=self._sleep, clock=self._clock,
+        )  # fmt: skip
+
     # -- interface -------------------------------------------------------------------------
     def adapt(self, statement: str) -> str:
         """The redshift/ SQL is Redshift SQL: nothing to rewrite."""

@@ -420,3 +420,19 @@ def test_gate_fails_curate_after_a_stg_row_from_an_unrecorded_batch(warehouse):
         'ReferentialIntegrity "load_batch_id" "raw_data.load_batches.batch_id" = 1.0',
     )
     assert "1 value in 1 row not found in raw_data.load_batches.batch_id" in str(caught.value)
+
+
+def test_the_gate_on_two_connections_finds_what_it_finds_on_one(warehouse):
+    """check_warehouse measures the tables two at a time, on its connection and one more:
+    the same failures, in ruleset order, as on one connection."""
+    for table, key in (("raw_data.stg_bookings", "booking_id"), ("raw_data.stg_apartments", "id")):
+        insert_row(warehouse, table, {key: 50, **LOAD_METADATA, "load_batch_id": "ghost-batch"})
+
+    one = check_warehouse(warehouse, at_once=1)
+    two = check_warehouse(warehouse, at_once=2)
+
+    assert [f.table for f in one.failures] == ["raw_data.stg_apartments", "raw_data.stg_bookings"]
+    assert [f.message for f in two.failures] == [f.message for f in one.failures]
+    assert (
+        (two.tables, two.rules) == (one.tables, one.rules) == (len(load_rulesets()), total_rules())
+    )

@@ -173,6 +173,22 @@ def test_first_statement_opens_a_session_and_later_ones_name_only_it(api, wareho
     assert first["ClientToken"] != second["ClientToken"]  # retries of one call stay one call
 
 
+def test_another_warehouse_opens_a_session_of_its_own(api, warehouse):
+    """Warehouse.another (the quality gate's second connection): the same workgroup and
+    database, its own session; the first warehouse's session goes on as it was."""
+    api.ok(result_rows=0)
+    api.ok(session=SESSION_2, result_rows=0)
+    api.ok(result_rows=0)
+    api.ok(session=SESSION_2, result_rows=0)
+    second = warehouse.another()
+    for wh in (warehouse, second, warehouse, second):
+        wh.execute("delete from raw_data.rejects where 1 = 0")
+    first, other, again, other_again = api.sent
+    assert opens_session(first) and opens_session(other)
+    assert other["SessionKeepAliveSeconds"] == KEEP_ALIVE
+    assert again["SessionId"] == SESSION and other_again["SessionId"] == SESSION_2
+
+
 def test_a_provisioned_cluster_is_named_with_its_secret():
     api = ScriptedDataApi()
     settings = RedshiftSettings(
