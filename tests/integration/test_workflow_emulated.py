@@ -14,6 +14,9 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,28 @@ def _alerts(home: Path, run_id: str) -> list[dict]:
         if message["run_id"] == run_id:
             found.append({**doc, "message": message})
     return found
+
+
+@contextmanager
+def _requests_served(emulator) -> Iterator[list[str]]:
+    """The API action (X-Amz-Target) of every request the emulator served inside the block,
+    filled in as it ends: moto's request recorder, through its /moto-api/recorder/ API."""
+
+    def recorder(action: str) -> str:
+        url = f"{emulator.endpoint_url}/moto-api/recorder/{action}"
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST")) as response:  # noqa: S310
+            return response.read().decode()
+
+    targets: list[str] = []
+    recorder("reset-recording")
+    recorder("start-recording")
+    try:
+        yield targets
+    finally:
+        recorder("stop-recording")
+        for line in recorder("download-recording").splitlines():
+            targets.append(json.loads(line)["headers"].get("X-Amz-Target"))
+        recorder("reset-recording")
 
 
 def _job_calls(home: Path, job: str, run_id: str) -> list[dict]:
@@ -280,26 +305,27 @@ def test_a_sync_task_asks_glue_about_its_job_run_once_the_job_has_ended(workflow
     """Patch 8: while a job run's process runs, a .sync task looks at the process; it calls
     GetJobRun once it has ended: one call per job run, where looking every SYNC_POLL_S
     made some 20 in the 2 s load_raw sleeps here. Counted by moto's request recorder."""
-    import urllib.request
-
-    def recorder(action: str) -> str:
-        url = f"{emulator.endpoint_url}/moto-api/recorder/{action}"
-        with urllib.request.urlopen(urllib.request.Request(url, method="POST")) as response:  # noqa: S310
-            return response.read().decode()
-
     workflow.deploy()
-    recorder("reset-recording")
-    recorder("start-recording")
-    try:
+    with _requests_served(emulator) as targets:
         record, _ = _run(workflow, env={"RENTALS_TEST_SLEEP_LOAD_RAW": "2"})
-    finally:
-        recorder("stop-recording")
-    recording = [json.loads(line) for line in recorder("download-recording").splitlines()]
-    recorder("reset-recording")
     assert record.status == "SUCCEEDED", record
-    targets = [r["headers"].get("X-Amz-Target") for r in recording]
     assert targets.count("AWSGlue.StartJobRun") == 4
     assert targets.count("AWSGlue.GetJobRun") == 4
+
+
+def test_a_deploy_updates_the_state_machine_only_when_its_definition_changed(workflow, emulator):
+    """Every `rentals run` deploys; an unchanged definition is left as it is (moto parses a
+    definition it is given, 0.1 s and more), a changed one is replaced."""
+    arn = workflow.deploy()
+    deployed = workflow.sfn.describe_state_machine(stateMachineArn=arn)["definition"]
+    with _requests_served(emulator) as targets:
+        assert workflow.deploy() == arn
+    assert "AWSStepFunctions.DescribeStateMachine" in targets
+    assert "AWSStepFunctions.UpdateStateMachine" not in targets
+    other = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}})
+    workflow.sfn.update_state_machine(stateMachineArn=arn, definition=other)
+    assert workflow.deploy() == arn
+    assert workflow.sfn.describe_state_machine(stateMachineArn=arn)["definition"] == deployed
 
 
 def test_a_job_already_running_is_retried_as_concurrent_runs_exceeded(workflow, emulator):
