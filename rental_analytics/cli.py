@@ -56,6 +56,20 @@ def _ensure_up() -> None:
     source_db.ensure_schema(_settings())
 
 
+def _started_emulator():
+    """This home's local AWS emulator, started unless it runs with this code and settings."""
+    from rental_analytics.local.emulator import EmulatorError
+    from rental_analytics.local.stack import LocalStack
+
+    emulator = LocalStack(_home()).emulator()
+    try:
+        with err.status("starting the local AWS emulator ..."):
+            emulator.ensure()
+    except EmulatorError as exc:
+        raise click.ClickException(str(exc)) from None
+    return emulator
+
+
 @click.group()
 def main() -> None:
     """Rental marketplace analytics: Glue-style jobs, a Redshift-style warehouse, KPIs.
@@ -70,16 +84,12 @@ def up() -> None:
     the missing migrations, the views and the grants; start the local AWS emulator
     (idempotent). `rentals run` starts what is not running, but a run then waits for it:
     in AWS, Step Functions and Glue are there before a run starts."""
-    from rental_analytics.local.emulator import EmulatorError
     from rental_analytics.local.stack import LocalStack
 
     _ensure_up()
     stack = LocalStack(_home())
     applied = stack.prepare_warehouse()
-    try:
-        stack.emulator().ensure()
-    except EmulatorError as exc:
-        raise click.ClickException(str(exc)) from None
+    _started_emulator()
     status = stack.status()
     err.print(
         f"[green]up[/] home={_home()} mariadb=127.0.0.1:{status.mariadb_port} "
@@ -208,19 +218,11 @@ def run(run_date: str | None, full_refresh: str) -> None:
 
 
 def _run_workflow(lock, day, full_refresh: str, faults: dict) -> None:
-    from rental_analytics.local.emulator import EmulatorError
     from rental_analytics.local.orchestration import LocalWorkflow
-    from rental_analytics.local.stack import LocalStack
 
     _ensure_up()
     refresh = tuple(t.strip() for t in full_refresh.split(",") if t.strip())
-    emulator = LocalStack(_home()).emulator()
-    try:
-        with err.status("starting the local AWS emulator ..."):
-            emulator.ensure()
-    except EmulatorError as exc:
-        raise click.ClickException(str(exc)) from None
-    workflow = LocalWorkflow(_home(), emulator)
+    workflow = LocalWorkflow(_home(), _started_emulator())
     if lock.stale:
         found = workflow.abort_orphan(lock.stale.run_id, lock.stale.execution_arn)
         err.print(

@@ -304,7 +304,7 @@ def test_moto_checks_a_sync_task_every_sync_poll(tmp_path):
 def test_a_sync_task_asks_glue_about_its_job_run_once_the_job_has_ended(workflow, emulator):
     """Patch 8: while a job run's process runs, a .sync task looks at the process; it calls
     GetJobRun once it has ended: one call per job run, where looking every SYNC_POLL_S
-    made some 20 in the 2 s load_raw sleeps here. Counted by moto's request recorder."""
+    made 33 in this run (load_raw sleeps 2 s). Counted by moto's request recorder."""
     workflow.deploy()
     with _requests_served(emulator) as targets:
         record, _ = _run(workflow, env={"RENTALS_TEST_SLEEP_LOAD_RAW": "2"})
