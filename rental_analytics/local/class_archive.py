@@ -163,6 +163,8 @@ def _dump(path: str, jars: Sequence[str]) -> int:
     from pyspark.sql import SparkSession, Window
     from pyspark.sql import functions as F
 
+    from rental_analytics.transforms.common import row_hash
+
     builder = (
         SparkSession.builder.appName("rentals-class-archive")
         .master("local[2]")
@@ -190,6 +192,7 @@ def _dump(path: str, jars: Sequence[str]) -> int:
             "k",
             F.when(F.col("d").rlike("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), F.to_date("d")).alias("d"),
             F.md5(F.concat_ws("\x1f", F.col("id").cast("string"), F.col("d"))).alias("h"),
+            row_hash(["id", "d"]).alias("row_hash"),
             F.to_json(F.struct("id", "d")).alias("j"),
             F.octet_length(F.col("d")).alias("n"),
         )

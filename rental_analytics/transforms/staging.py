@@ -129,7 +129,7 @@ def rank_batch(
     if keys_unique is None:
         keys_unique = not keys_repeat(checked, spec)
     passed = F.size(FAILURES_COLUMN) == 0
-    hashed = checked.withColumn("load_row_hash", row_hash(checked, spec.column_names))
+    hashed = checked.withColumn("load_row_hash", row_hash(spec.column_names))
     if keys_unique:
         return hashed.withColumn(VERSION_RANK, F.when(passed, F.lit(1)))
     order = []

@@ -104,10 +104,38 @@ def test_reject_texts_fit_their_columns_in_bytes(spark):
 
 def test_row_hash_tells_null_from_empty(spark):
     df = spark.createDataFrame(
-        [("a", None), ("a", ""), ("a", "b"), ("a", "b")], "x string, y string"
+        [("a", None), ("a", ""), ("a", "b"), ("a", "b"), (None, "a"), ("", "a")],
+        "x string, y string",
     )
-    hashes = [r.h for r in df.withColumn("h", row_hash(df, ["x", "y"])).collect()]
-    assert len(set(hashes[:3])) == 3 and hashes[2] == hashes[3]
+    hashes = [r.h for r in df.withColumn("h", row_hash(["x", "y"])).collect()]
+    # a NULL moved to the other column, or become '', is another row
+    assert len(set(hashes)) == 5 and hashes[2] == hashes[3]
+    assert all(len(h) == 32 and int(h, 16) >= 0 for h in hashes)
+
+
+def test_row_hash_changes_with_any_value_of_any_type(spark):
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    schema = (
+        "i int, l bigint, d decimal(10,2), f double, b boolean, dt date, ts timestamp, s string"
+    )
+    base = (1, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x")
+    changed = [
+        (2, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 3, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 2, Decimal("3.51"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 2, Decimal("3.50"), 4.6, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 2, Decimal("3.50"), 4.5, False, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 3), datetime(2024, 1, 2, 3, 4, 5), "x"),
+        (1, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 6), "x"),
+        (1, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "y"),
+        (None, 2, Decimal("3.50"), 4.5, True, date(2024, 1, 2), datetime(2024, 1, 2, 3, 4, 5), "x"),
+    ]
+    df = spark.createDataFrame([base, base, *changed], schema)
+    hashes = [r.h for r in df.select(row_hash(df.columns).alias("h")).collect()]
+    assert hashes[0] == hashes[1]
+    assert len(set(hashes)) == 1 + len(changed)
 
 
 def test_multi_column_key_dedup(spark):
