@@ -35,7 +35,12 @@ from rental_analytics.transforms.staging import (
 )
 from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse
-from rental_analytics.warehouse.loading import BatchLoad, batch_is_loaded, load_batch
+from rental_analytics.warehouse.loading import (
+    BatchLoad,
+    batch_is_loaded,
+    empty_stg_tables,
+    load_batch,
+)
 from rental_analytics.warehouse.migrations import require_version
 
 
@@ -68,6 +73,8 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
     require_version(wh)
     result = LoadResult()
     pending = _pending_batches(settings, wh)
+    # A stg table with no row yet takes its first batch by a COPY straight into it.
+    empty = empty_stg_tables(wh, list({spec.name: spec for _, _, spec, _ in pending}.values()))
 
     def stage(domain: str, batch: Batch, spec: TableSpec, tb: TableBatch) -> Callable[[], _Staged]:
         def task() -> _Staged:
@@ -82,6 +89,8 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
     with closing(in_order(tasks, settings.tables_at_once, "load_raw")) as staged_batches:
         for (_, batch, spec, tb), staged in zip(pending, staged_batches, strict=True):
             kill_point("batch_staged")
+            into_empty = spec.name in empty
+            empty.discard(spec.name)
             result.batches.append(
                 load_batch(
                     wh,
@@ -94,6 +103,7 @@ def run_load_raw(spark: SparkSession, settings: Settings, wh: Warehouse) -> Load
                     rejects_path=staged.rejects_path,
                     rows_extracted=tb.rows,
                     steps=staged.steps,
+                    into_empty=into_empty,
                 )
             )
             kill_point("batch_loaded")

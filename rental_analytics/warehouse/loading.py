@@ -3,12 +3,14 @@
 The SQL is generated from the table spec (validated, quoted identifiers) and is the classic
 Redshift staging-table upsert, which PostgreSQL runs unchanged: copy the batch into a temp
 table LIKE the target, delete target rows whose content changed, insert rows not present.
-Unchanged rows are not touched, so re-extracted rows change nothing. The ledger row in
+Unchanged rows are not touched, so re-extracted rows change nothing. A stg table's first
+batch, while the table is empty, is COPYed into it directly. The ledger row in
 raw_data.load_batches is written in the same transaction: a batch is loaded exactly once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -113,6 +115,20 @@ def batch_is_loaded(wh: Warehouse, table: str, batch_id: str) -> bool:
     return bool(rows)
 
 
+def empty_stg_tables(wh: Warehouse, specs: Sequence[TableSpec]) -> set[str]:
+    """The names of the tables among ``specs`` whose stg table holds no row; one query."""
+    if not specs:
+        return set()
+    probes = " union all ".join(
+        f"select cast(%(t{i})s as varchar(128)) as name, count(*) as found"  # noqa: S608
+        f" from (select 1 as one from raw_data.{quote_identifier(s.stg_table, 'table name')}"
+        " limit 1) as probe"
+        for i, s in enumerate(specs)
+    )
+    _, rows = wh.query(probes, {f"t{i}": s.name for i, s in enumerate(specs)})
+    return {name for name, found in rows if not int(found)}
+
+
 def load_batch(
     wh: Warehouse,
     spec: TableSpec,
@@ -125,22 +141,37 @@ def load_batch(
     rejects_path: str,
     rows_extracted: int,
     steps: StepSeconds | None = None,
+    into_empty: bool = False,
 ) -> BatchLoad:
     """Merge one prepared batch into its stg table and record it; all or nothing.
 
     For landed tables with a modification column, a row older than the version already
     loaded is not applied: it is rejected as superseded, naming the newer version.
-    """
+
+    ``into_empty`` says the stg table holds no row (``empty_stg_tables``, asked before
+    the job's first load; load_raw is the stg tables' one writer, one run at a time): the
+    accepted rows, one per key, are then COPYed into it directly, not into a temp stage
+    first and inserted from there, which wrote a first load's rows twice (at scale 1,
+    0.5 to 1.2 s of each large table's load). Not for a table with the stale-version guard,
+    whose files carry one more column than the table."""
     sql = stg_statements(spec)
     steps = StepSeconds() if steps is None else steps
+    direct = into_empty and sql.reject_stale is None
     with steps.step("load_transaction"), wh.transaction():
         with steps.step("copy"):
             rejected = _stage_rejects(wh, rejects_path)
-            loaded = _stage_accepted(wh, spec, sql, accepted_path)
+            if direct:
+                columns = (*spec.column_names, *LOAD_COLUMNS)
+                loaded = wh.copy_parquet(f"raw_data.{spec.stg_table}", columns, accepted_path)
+            else:
+                loaded = _stage_accepted(wh, spec, sql, accepted_path)
         with steps.step("merge"):
-            stale = _reject_stale(wh, spec, sql, batch_id, loaded_at)
-            loaded, rejected = loaded - stale, rejected + stale
-            inserted, updated, deleted = _merge_stage(wh, sql, full_refresh)
+            if direct:
+                inserted, updated, deleted = loaded, 0, 0
+            else:
+                stale = _reject_stale(wh, spec, sql, batch_id, loaded_at)
+                loaded, rejected = loaded - stale, rejected + stale
+                inserted, updated, deleted = _merge_stage(wh, sql, full_refresh)
             _merge_rejects(wh)
         _reconcile(spec, batch_id, rows_extracted, loaded, rejected)
         kill_point("batch_merged")  # a crash here must roll the whole batch back

@@ -185,6 +185,39 @@ def test_load_is_idempotent_and_reconciles(spark, env, warehouse):
     assert ledger == [(0,)]
 
 
+def test_a_first_batch_is_copied_into_the_empty_stg_table_and_the_next_merged(
+    spark, env, warehouse, monkeypatch
+):
+    source(env, *SEED)
+    extract(spark, env, D1)
+    source(
+        env,
+        "update apartments set price = 111.00, last_modified_timestamp = '2024-03-05' where id = 1",
+        "insert into apartments values (3,'c','Zillow',300.00,'USD','2024-03-01',1,'2024-03-06')",
+    )
+    extract(spark, env, D2)  # two batches of each table pending, the warehouse empty
+    copied = []
+    copy = warehouse.copy_parquet
+
+    def recorded(table, columns, path):
+        copied.append(table)
+        return copy(table, columns, path)
+
+    monkeypatch.setattr(warehouse, "copy_parquet", recorded)
+    load = run_load_raw(spark, env, warehouse)
+
+    apartments = [b for b in load.batches if b.table == "apartments"]
+    assert [(b.rows_inserted, b.rows_updated) for b in apartments] == [(2, 0), (1, 1)]
+    # the first batch straight into the table, the second through a stage and the merge
+    assert [t for t in copied if t.endswith("apartments")] == [
+        "raw_data.stg_apartments",
+        "stage_apartments",
+    ]
+    _, prices = warehouse.query("select id, price from raw_data.stg_apartments order by id")
+    assert prices == [(1, Decimal("111.00")), (2, Decimal("200.00")), (3, Decimal("300.00"))]
+    assert {b.table for b in load.batches if b.rows_inserted} >= {"bookings", "user_viewing"}
+
+
 def test_status_change_leaves_the_fact(spark, env, warehouse):
     source(env, *SEED)
     extract(spark, env, D1)

@@ -691,6 +691,50 @@ def test_load_batch_runs_in_one_session_transaction(
         parse_redshift(call)
 
 
+def test_a_first_batch_is_copied_straight_into_its_empty_stg_table(api, s3, parse_redshift):
+    prefix = "lake/staged/apartments/apartments/batch_id=2024-03-01-01"
+    spark_output(s3, f"{prefix}/accepted", [*APARTMENTS.column_names, *LOAD_COLUMNS], parts=1)
+    spark_output(s3, f"{prefix}/rejects", REJECT_COLUMNS, parts=1)
+    api.ok()  # begin
+    api.ok()  # create temp table stage_rejects
+    api.ok()  # copy rejects
+    api.count(2)
+    api.ok()  # copy accepted, into raw_data.stg_apartments
+    api.count(5)
+    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
+    api.ok(result_rows=2)  # rejects: insert the others
+    api.ok()  # drop stage_rejects
+    api.ok(result_rows=1)  # load_batches
+    api.ok()  # commit
+    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+
+    result = load_batch(
+        warehouse,
+        APARTMENTS,
+        batch_id="2024-03-01-01",
+        run_date=date(2024, 3, 1),
+        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
+        full_refresh=False,
+        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
+        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
+        rows_extracted=7,
+        into_empty=True,
+    )
+
+    assert (result.rows_loaded, result.rows_rejected) == (5, 2)
+    assert (result.rows_inserted, result.rows_updated, result.rows_deleted) == (5, 0, 0)
+    sql = api.sql()
+    assert sql[0] == "begin" and sql[-1] == "commit"
+    copies = [s for s in sql if s.startswith("copy ")]
+    assert [c.split()[1] for c in copies] == ['"stage_rejects"', '"raw_data"."stg_apartments"']
+    assert not any(
+        s.startswith(("create temp table stage_apartments", "insert into raw_data.stg"))
+        for s in sql
+    )
+    for call in api.sent:
+        parse_redshift(call)
+
+
 def test_load_batch_failing_reconciliation_rolls_back(api, s3):
     prefix = "lake/staged/apartments/apartments/batch_id=2024-03-01-01"
     spark_output(s3, f"{prefix}/accepted", [*APARTMENTS.column_names, *LOAD_COLUMNS], parts=1)
