@@ -11,6 +11,7 @@ drop table if exists dim_listings_whole;
 drop table if exists dim_listings_scope;
 drop table if exists dim_listings_source;
 drop table if exists dim_listings_changed;
+drop table if exists dim_listings_empty;
 
 -- The batches loaded into this merge's stg tables that it has not merged yet
 -- (raw_data.curated_batches, written below in the same transaction as the merge).
@@ -134,6 +135,67 @@ where
         where src.listing_id = curated.dim_listings.listing_id
     );
 
+-- A curated table still empty (a new warehouse's first run) has nothing to compare with
+-- or to match: its rows go in by one INSERT, and the comparison and MERGE below find none.
+create temp table dim_listings_empty as
+select 1 as is_empty
+from (select 1 as single_row) as single
+where not exists (select 1 from curated.dim_listings);
+
+insert into curated.dim_listings (
+    listing_id,
+    title,
+    source,
+    price,
+    currency,
+    listing_created_on,
+    is_active,
+    last_modified_at,
+    category,
+    body,
+    amenities,
+    bathrooms,
+    bedrooms,
+    fee,
+    has_photo,
+    pets_allowed,
+    price_display,
+    price_type,
+    square_feet,
+    address,
+    cityname,
+    state,
+    latitude,
+    longitude
+)
+select
+    listing_id,
+    title,
+    source,
+    price,
+    currency,
+    listing_created_on,
+    is_active,
+    last_modified_at,
+    category,
+    body,
+    amenities,
+    bathrooms,
+    bedrooms,
+    fee,
+    has_photo,
+    pets_allowed,
+    price_display,
+    price_type,
+    square_feet,
+    address,
+    cityname,
+    state,
+    latitude,
+    longitude
+from dim_listings_source
+where exists (select 1 from dim_listings_empty);
+
 -- Only the rows not already curated as they are go into the MERGE: a run rewrites
 -- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
 -- NULLs as equal.
@@ -174,6 +236,7 @@ select
     latitude,
     longitude
 from dim_listings_source
+where not exists (select 1 from dim_listings_empty)
 except
 select
     listing_id,
@@ -200,7 +263,8 @@ select
     state,
     latitude,
     longitude
-from curated_rows;
+from curated_rows
+where not exists (select 1 from dim_listings_empty);
 
 merge into curated.dim_listings
 using dim_listings_changed as src
@@ -292,6 +356,7 @@ from dim_listings_pending;
 
 drop table dim_listings_source;
 drop table dim_listings_changed;
+drop table dim_listings_empty;
 drop table dim_listings_scope;
 drop table dim_listings_whole;
 drop table dim_listings_pending;

@@ -13,6 +13,7 @@ drop table if exists fact_bookings_whole;
 drop table if exists fact_bookings_scope;
 drop table if exists fact_bookings_source;
 drop table if exists fact_bookings_changed;
+drop table if exists fact_bookings_empty;
 
 -- The batches loaded into this merge's stg tables that it has not merged yet
 -- (raw_data.curated_batches, written below in the same transaction as the merge).
@@ -110,6 +111,37 @@ where
         where src.booking_id = curated.fact_bookings.booking_id
     );
 
+-- A curated table still empty (a new warehouse's first run) has nothing to compare with
+-- or to match: its rows go in by one INSERT, and the comparison and MERGE below find none.
+create temp table fact_bookings_empty as
+select 1 as is_empty
+from (select 1 as single_row) as single
+where not exists (select 1 from curated.fact_bookings);
+
+insert into curated.fact_bookings (
+    booking_id,
+    listing_id,
+    user_id,
+    booking_date,
+    checkin_date,
+    checkout_date,
+    nights,
+    total_price,
+    currency
+)
+select
+    booking_id,
+    listing_id,
+    user_id,
+    booking_date,
+    checkin_date,
+    checkout_date,
+    nights,
+    total_price,
+    currency
+from fact_bookings_source
+where exists (select 1 from fact_bookings_empty);
+
 -- Only the rows not already curated as they are go into the MERGE: a run rewrites
 -- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
 -- NULLs as equal.
@@ -135,6 +167,7 @@ select
     total_price,
     currency
 from fact_bookings_source
+where not exists (select 1 from fact_bookings_empty)
 except
 select
     booking_id,
@@ -146,7 +179,8 @@ select
     nights,
     total_price,
     currency
-from curated_rows;
+from curated_rows
+where not exists (select 1 from fact_bookings_empty);
 
 merge into curated.fact_bookings
 using fact_bookings_changed as src
@@ -193,6 +227,7 @@ from fact_bookings_pending;
 
 drop table fact_bookings_source;
 drop table fact_bookings_changed;
+drop table fact_bookings_empty;
 drop table fact_bookings_scope;
 drop table fact_bookings_whole;
 drop table fact_bookings_pending;

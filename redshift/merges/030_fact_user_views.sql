@@ -10,6 +10,7 @@ drop table if exists fact_user_views_whole;
 drop table if exists fact_user_views_scope;
 drop table if exists fact_user_views_source;
 drop table if exists fact_user_views_changed;
+drop table if exists fact_user_views_empty;
 
 -- The batches loaded into this merge's stg tables that it has not merged yet
 -- (raw_data.curated_batches, written below in the same transaction as the merge).
@@ -116,6 +117,31 @@ where
             and src.viewed_at = curated.fact_user_views.viewed_at
     );
 
+-- A curated table still empty (a new warehouse's first run) has nothing to compare with
+-- or to match: its rows go in by one INSERT, and the comparison and MERGE below find none.
+create temp table fact_user_views_empty as
+select 1 as is_empty
+from (select 1 as single_row) as single
+where not exists (select 1 from curated.fact_user_views);
+
+insert into curated.fact_user_views (
+    user_id,
+    listing_id,
+    viewed_at,
+    view_date,
+    is_wishlisted,
+    call_to_action
+)
+select
+    user_id,
+    listing_id,
+    viewed_at,
+    view_date,
+    is_wishlisted,
+    call_to_action
+from fact_user_views_source
+where exists (select 1 from fact_user_views_empty);
+
 -- Only the rows not already curated as they are go into the MERGE: a run rewrites
 -- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
 -- NULLs as equal.
@@ -144,6 +170,7 @@ select
     is_wishlisted,
     call_to_action
 from fact_user_views_source
+where not exists (select 1 from fact_user_views_empty)
 except
 select
     user_id,
@@ -152,7 +179,8 @@ select
     view_date,
     is_wishlisted,
     call_to_action
-from curated_rows;
+from curated_rows
+where not exists (select 1 from fact_user_views_empty);
 
 merge into curated.fact_user_views
 using fact_user_views_changed as src
@@ -191,6 +219,7 @@ from fact_user_views_pending;
 
 drop table fact_user_views_source;
 drop table fact_user_views_changed;
+drop table fact_user_views_empty;
 drop table fact_user_views_scope;
 drop table fact_user_views_whole;
 drop table fact_user_views_pending;

@@ -13,6 +13,7 @@ drop table if exists dim_vehicles_whole;
 drop table if exists dim_vehicles_scope;
 drop table if exists dim_vehicles_source;
 drop table if exists dim_vehicles_changed;
+drop table if exists dim_vehicles_empty;
 
 -- The batches loaded into this merge's stg tables that it has not merged yet
 -- (raw_data.curated_batches, written below in the same transaction as the merge).
@@ -106,6 +107,47 @@ where
         where src.vehicle_id = curated.dim_vehicles.vehicle_id
     );
 
+-- A curated table still empty (a new warehouse's first run) has nothing to compare with
+-- or to match: its rows go in by one INSERT, and the comparison and MERGE below find none.
+create temp table dim_vehicles_empty as
+select 1 as is_empty
+from (select 1 as single_row) as single
+where not exists (select 1 from curated.dim_vehicles);
+
+insert into curated.dim_vehicles (
+    vehicle_id,
+    vehicle_type,
+    brand,
+    vehicle_year,
+    is_active,
+    vehicle_license_number,
+    registration_name,
+    license_type,
+    expiration_date,
+    permit_license_number,
+    certification_date,
+    base_telephone_number,
+    base_address,
+    last_updated_at
+)
+select
+    vehicle_id,
+    vehicle_type,
+    brand,
+    vehicle_year,
+    is_active,
+    vehicle_license_number,
+    registration_name,
+    license_type,
+    expiration_date,
+    permit_license_number,
+    certification_date,
+    base_telephone_number,
+    base_address,
+    last_updated_at
+from dim_vehicles_source
+where exists (select 1 from dim_vehicles_empty);
+
 -- Only the rows not already curated as they are go into the MERGE: a run rewrites
 -- what changed, not every row (on Redshift, no dead rows to vacuum). EXCEPT compares
 -- NULLs as equal.
@@ -136,6 +178,7 @@ select
     base_address,
     last_updated_at
 from dim_vehicles_source
+where not exists (select 1 from dim_vehicles_empty)
 except
 select
     vehicle_id,
@@ -152,7 +195,8 @@ select
     base_telephone_number,
     base_address,
     last_updated_at
-from curated_rows;
+from curated_rows
+where not exists (select 1 from dim_vehicles_empty);
 
 merge into curated.dim_vehicles
 using dim_vehicles_changed as src
@@ -214,6 +258,7 @@ from dim_vehicles_pending;
 
 drop table dim_vehicles_source;
 drop table dim_vehicles_changed;
+drop table dim_vehicles_empty;
 drop table dim_vehicles_scope;
 drop table dim_vehicles_whole;
 drop table dim_vehicles_pending;

@@ -15,6 +15,7 @@ from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
 from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 from rental_analytics.warehouse.migrations import require_version
+from rental_analytics.warehouse.sqltext import split_statements, written_table
 
 
 @dataclass
@@ -40,6 +41,21 @@ def merge_target(path: Path) -> str:
     return validate_identifier(path.stem.split("_", 1)[1], "merge target")
 
 
+def curated_writes(path: Path, counts: list[tuple[str, int]], target: str) -> tuple[int, int]:
+    """The rows a merge file's statements (their ``run_file`` counts) deleted from and
+    wrote to ``curated.<target>``: (deleted, merged). Merged counts its MERGE's rows and
+    the INSERT that fills a still empty table (a new warehouse's first run)."""
+    deleted = merged = 0
+    for statement, (verb, rows) in zip(split_statements(path.read_text()), counts, strict=True):
+        if written_table(statement) != f"curated.{target}":
+            continue
+        if verb == "delete":
+            deleted += max(rows, 0)
+        elif verb in ("merge", "insert"):
+            merged += max(rows, 0)
+    return deleted, merged
+
+
 def run_curate(wh: Warehouse) -> CurateResult:
     """Check the warehouse's version, run every redshift/merges/*.sql file in order (each in
     its own transaction), then evaluate every redshift/quality ruleset. No DDL.
@@ -54,9 +70,8 @@ def run_curate(wh: Warehouse) -> CurateResult:
         t0 = time.monotonic()
         counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
         kill_point("merge_done")
-        deleted = sum(max(n, 0) for v, n in counts if v == "delete")
-        merged = sum(max(n, 0) for v, n in counts if v == "merge")
         target = merge_target(path)
+        deleted, merged = curated_writes(path, counts, target)
         _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
         result.merges.append(
             MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)

@@ -68,6 +68,16 @@ def verb(statement: str) -> str:
     return words[0].lower() if words else ""
 
 
+_WRITES = re.compile(r"^\s*(?:insert\s+into|merge\s+into|delete\s+from|update)\s+([\w.\"]+)", re.I)
+
+
+def written_table(statement: str) -> str | None:
+    """The table an INSERT, MERGE, DELETE or UPDATE writes, lowercased, without quotes
+    (``curated.dim_listings``); None for any other statement."""
+    match = _WRITES.match(strip_comments(statement))
+    return match.group(1).replace('"', "").lower() if match else None
+
+
 _CREATE_TABLE = re.compile(r"^\s*(?:--[^\n]*\n\s*)*create\s+(?:temp\s+|temporary\s+)?table\b", re.I)
 _PHYSICAL = re.compile(
     r"""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from rental_analytics.jobs.curate import merge_target
+from rental_analytics.jobs.curate import curated_writes, merge_target
 from tests.support.warehouse_rows import (
     MERGE_FILES,
     delete_stg,
@@ -137,9 +137,10 @@ def test_merges_are_idempotent(warehouse):
 
 
 def _merged_rows(wh) -> dict[str, int]:
-    """Each merge file run once more: the rows its MERGE wrote, by curated table."""
+    """Each merge file run once more: the rows it wrote (its MERGE, or the INSERT that
+    fills an empty table), by curated table."""
     return {
-        merge_target(path): sum(n for verb, n in wh.run_file(path) if verb == "merge")
+        merge_target(path): curated_writes(path, wh.run_file(path), merge_target(path))[1]
         for path in MERGE_FILES
     }
 
@@ -164,6 +165,24 @@ def test_a_rerun_writes_only_the_rows_that_changed(warehouse):
     assert rows(warehouse, "select price from curated.dim_listings where listing_id = 2") == [
         (Decimal("81.00"),)
     ]
+
+
+def test_an_empty_table_is_filled_with_the_rows_the_merge_would_write(warehouse):
+    # An empty curated table is filled by one INSERT (a new warehouse's first run); the
+    # same rows through the comparison and MERGE: all but one row of each table deleted,
+    # and the merges' ledger emptied so that they compare every key.
+    _small_marketplace(warehouse)
+    inserted = _merged_rows(warehouse)
+    assert inserted["dim_listings"] == 2 and inserted["fact_user_views"] == 2
+    first = snapshot(warehouse)
+    for table in ("dim_listings", "fact_bookings", "fact_user_views"):
+        warehouse.execute(
+            f"delete from curated.{table} where ctid <> (select min(ctid) from curated.{table})"
+        )
+    warehouse.execute("delete from raw_data.curated_batches")
+    merged = _merged_rows(warehouse)
+    assert snapshot(warehouse) == first
+    assert merged["dim_listings"] == merged["fact_user_views"] == 1
 
 
 def test_booking_that_stops_being_confirmed_leaves_the_fact(warehouse):
