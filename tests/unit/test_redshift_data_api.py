@@ -735,6 +735,49 @@ def test_a_first_batch_is_copied_straight_into_its_empty_stg_table(api, s3, pars
         parse_redshift(call)
 
 
+def test_a_guarded_first_batch_goes_in_whole_from_its_stage(api, s3, parse_redshift):
+    # The stale-version guard's column keeps the stage; into an empty table all of it is
+    # inserted, with no stale version or present key to look for.
+    prefix = "lake/staged/vehicle_rentals/vehicles/batch_id=2024-03-01-01"
+    accepted = [*VEHICLES.column_names, *LOAD_COLUMNS, STALE_GUARD_COLUMN]
+    spark_output(s3, f"{prefix}/accepted", accepted, parts=1)
+    spark_output(s3, f"{prefix}/rejects", REJECT_COLUMNS, parts=1)
+    api.ok()  # begin
+    api.ok()  # create temp table stage_rejects
+    api.ok()  # copy rejects
+    api.count(2)
+    api.ok()  # create the stage
+    api.ok()  # copy accepted
+    api.count(5)
+    api.ok(result_rows=5)  # insert the whole stage
+    api.ok()  # drop the stage
+    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
+    api.ok(result_rows=2)  # rejects: insert the others
+    api.ok()  # drop stage_rejects
+    api.ok(result_rows=1)  # load_batches
+    api.ok()  # commit
+    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+
+    result = load_batch(
+        warehouse,
+        VEHICLES,
+        batch_id="2024-03-01-01",
+        run_date=date(2024, 3, 1),
+        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
+        full_refresh=False,
+        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
+        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
+        rows_extracted=7,
+        into_empty=True,
+    )
+
+    assert (result.rows_inserted, result.rows_updated, result.rows_rejected) == (5, 0, 2)
+    inserts = [s for s in api.sql() if s.startswith('insert into raw_data."stg_vehicles"')]
+    assert len(inserts) == 1 and "not exists" not in inserts[0]
+    for call in api.sent:
+        parse_redshift(call)
+
+
 def test_load_batch_failing_reconciliation_rolls_back(api, s3):
     prefix = "lake/staged/apartments/apartments/batch_id=2024-03-01-01"
     spark_output(s3, f"{prefix}/accepted", [*APARTMENTS.column_names, *LOAD_COLUMNS], parts=1)
