@@ -42,6 +42,10 @@ ALERT_TOPIC_NAME = "rental-analytics-alerts"
 FAULTS_ENV = "RENTALS_FAIL_JOBS"
 _SUBSTITUTION = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _POLL_S = 0.5
+# While an execution runs, its history is read every _HISTORY_S and its status looked at
+# every _STATUS_S in between: its end is seen within 0.2 s, not 0.5 s, for less of the
+# emulator's CPU (GetExecutionHistory: 19 ms of it, DescribeExecution: 2 ms).
+_HISTORY_S, _STATUS_S = 1.0, 0.2
 
 
 class WorkflowError(RuntimeError):
@@ -415,7 +419,11 @@ class LocalWorkflow:
                 ledger.save(follower.record)
             if follower.record.status != "RUNNING":
                 return
-            time.sleep(_POLL_S)
+            next_read = time.monotonic() + _HISTORY_S
+            while time.monotonic() < next_read:
+                time.sleep(_STATUS_S)
+                if self.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+                    break
 
     def _settle_cancelled(self, follower: ExecutionFollower, on_progress) -> None:
         """Wait for the job runs of cancelled states to stop, and record how they ended."""
