@@ -608,14 +608,33 @@ def test_a_malformed_copy_role_is_refused_at_construction(api):
 # -------------------------------------------------------------------- load_batch end to end
 
 
-def script_load(api, *, stale_rows=None, full_refresh=False, reconciles=True):
+def script_load(api, *, stale_rows=None, full_refresh=False, reconciles=True, into_empty=None):
+    """The Data API's answers to load_batch. ``into_empty``: "direct" (COPY into the
+    table) or "whole" (a guarded table's stage inserted whole)."""
     api.ok()  # begin
     api.ok()  # create temp table stage_rejects
     api.ok()  # copy rejects
     api.count(2)
-    api.ok()  # create the stage
+    if into_empty != "direct":
+        api.ok()  # create the stage
     api.ok()  # copy accepted
     api.count(5)
+    if into_empty == "whole":
+        api.ok(result_rows=5)  # insert the whole stage
+        api.ok()  # drop the stage
+    if into_empty is None:
+        _script_merge(api, stale_rows, full_refresh)
+    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
+    api.ok(result_rows=2)  # rejects: insert the others
+    api.ok()  # drop stage_rejects
+    if not reconciles:
+        api.ok()  # rollback
+        return
+    api.ok(result_rows=1)  # load_batches
+    api.ok()  # commit
+
+
+def _script_merge(api, stale_rows, full_refresh):
     if stale_rows is not None:
         api.ok(result_rows=stale_rows)  # reject_stale
     if full_refresh:
@@ -625,14 +644,23 @@ def script_load(api, *, stale_rows=None, full_refresh=False, reconciles=True):
     api.ok(result_rows=1)  # delete_changed
     api.ok(result_rows=3)  # insert_new
     api.ok()  # drop the stage
-    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
-    api.ok(result_rows=2)  # rejects: insert the others
-    api.ok()  # drop stage_rejects
-    if not reconciles:
-        api.ok()  # rollback
-        return
-    api.ok(result_rows=1)  # load_batches
-    api.ok()  # commit
+
+
+def load_staged(api, s3, spec, prefix, *, rows_extracted=7, full_refresh=False, **kw):
+    """load_batch of the batch staged under ``prefix`` (accepted and rejects), run date
+    2024-03-01, through a RedshiftWarehouse on the scripted Data API."""
+    return load_batch(
+        RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3),
+        spec,
+        batch_id="2024-03-01-01",
+        run_date=date(2024, 3, 1),
+        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
+        full_refresh=full_refresh,
+        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
+        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
+        rows_extracted=rows_extracted,
+        **kw,
+    )
 
 
 @pytest.mark.parametrize(
@@ -648,19 +676,8 @@ def test_load_batch_runs_in_one_session_transaction(
     spark_output(s3, f"{prefix}/accepted", accepted_columns, parts=1)
     spark_output(s3, f"{prefix}/rejects", REJECT_COLUMNS, parts=1)
     script_load(api, stale_rows=stale_rows, full_refresh=full_refresh)
-    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
 
-    result = load_batch(
-        warehouse,
-        spec,
-        batch_id="2024-03-01-01",
-        run_date=date(2024, 3, 1),
-        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
-        full_refresh=full_refresh,
-        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
-        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
-        rows_extracted=7,
-    )
+    result = load_staged(api, s3, spec, prefix, full_refresh=full_refresh)
 
     stale = stale_rows or 0
     assert (result.rows_loaded, result.rows_rejected) == (5 - stale, 2 + stale)
@@ -695,31 +712,9 @@ def test_a_first_batch_is_copied_straight_into_its_empty_stg_table(api, s3, pars
     prefix = "lake/staged/apartments/apartments/batch_id=2024-03-01-01"
     spark_output(s3, f"{prefix}/accepted", [*APARTMENTS.column_names, *LOAD_COLUMNS], parts=1)
     spark_output(s3, f"{prefix}/rejects", REJECT_COLUMNS, parts=1)
-    api.ok()  # begin
-    api.ok()  # create temp table stage_rejects
-    api.ok()  # copy rejects
-    api.count(2)
-    api.ok()  # copy accepted, into raw_data.stg_apartments
-    api.count(5)
-    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
-    api.ok(result_rows=2)  # rejects: insert the others
-    api.ok()  # drop stage_rejects
-    api.ok(result_rows=1)  # load_batches
-    api.ok()  # commit
-    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+    script_load(api, into_empty="direct")
 
-    result = load_batch(
-        warehouse,
-        APARTMENTS,
-        batch_id="2024-03-01-01",
-        run_date=date(2024, 3, 1),
-        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
-        full_refresh=False,
-        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
-        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
-        rows_extracted=7,
-        into_empty=True,
-    )
+    result = load_staged(api, s3, APARTMENTS, prefix, into_empty=True)
 
     assert (result.rows_loaded, result.rows_rejected) == (5, 2)
     assert (result.rows_inserted, result.rows_updated, result.rows_deleted) == (5, 0, 0)
@@ -742,34 +737,9 @@ def test_a_guarded_first_batch_goes_in_whole_from_its_stage(api, s3, parse_redsh
     accepted = [*VEHICLES.column_names, *LOAD_COLUMNS, STALE_GUARD_COLUMN]
     spark_output(s3, f"{prefix}/accepted", accepted, parts=1)
     spark_output(s3, f"{prefix}/rejects", REJECT_COLUMNS, parts=1)
-    api.ok()  # begin
-    api.ok()  # create temp table stage_rejects
-    api.ok()  # copy rejects
-    api.count(2)
-    api.ok()  # create the stage
-    api.ok()  # copy accepted
-    api.count(5)
-    api.ok(result_rows=5)  # insert the whole stage
-    api.ok()  # drop the stage
-    api.ok(result_rows=0)  # rejects: drop the staged ones already recorded
-    api.ok(result_rows=2)  # rejects: insert the others
-    api.ok()  # drop stage_rejects
-    api.ok(result_rows=1)  # load_batches
-    api.ok()  # commit
-    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
+    script_load(api, into_empty="whole")
 
-    result = load_batch(
-        warehouse,
-        VEHICLES,
-        batch_id="2024-03-01-01",
-        run_date=date(2024, 3, 1),
-        loaded_at=datetime(2024, 3, 2, 1, 0, 0),
-        full_refresh=False,
-        accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
-        rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
-        rows_extracted=7,
-        into_empty=True,
-    )
+    result = load_staged(api, s3, VEHICLES, prefix, into_empty=True)
 
     assert (result.rows_inserted, result.rows_updated, result.rows_rejected) == (5, 0, 2)
     inserts = [s for s in api.sql() if s.startswith('insert into raw_data."stg_vehicles"')]
@@ -785,19 +755,8 @@ def test_load_batch_failing_reconciliation_rolls_back(api, s3):
     # 8 extracted, 5 loaded + 2 rejected: the ledger insert and the commit give way to a
     # rollback.
     script_load(api, reconciles=False)
-    warehouse = RedshiftWarehouse(SERVERLESS, client=api.client, s3_client=s3)
     with pytest.raises(WarehouseError, match="reconciliation failed"):
-        load_batch(
-            warehouse,
-            APARTMENTS,
-            batch_id="2024-03-01-01",
-            run_date=date(2024, 3, 1),
-            loaded_at=datetime(2024, 3, 2, 1, 0, 0),
-            full_refresh=False,
-            accepted_path=f"s3://{BUCKET}/{prefix}/accepted",
-            rejects_path=f"s3://{BUCKET}/{prefix}/rejects",
-            rows_extracted=8,
-        )
+        load_staged(api, s3, APARTMENTS, prefix, rows_extracted=8)
     assert api.sql()[-1] == "rollback"
     assert "commit" not in api.sql()
     assert not any(s.startswith("insert into raw_data.load_batches") for s in api.sql())
