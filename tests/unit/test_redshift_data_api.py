@@ -23,7 +23,7 @@ from rental_analytics.config import ConfigError, RedshiftSettings
 from rental_analytics.quality.rejects import REJECT_COLUMNS
 from rental_analytics.sources.tables import APARTMENTS, VEHICLES
 from rental_analytics.warehouse.base import WarehouseError
-from rental_analytics.warehouse.loading import load_batch
+from rental_analytics.warehouse.loading import empty_stg_tables, load_batch
 from rental_analytics.warehouse.redshift import RedshiftWarehouse
 
 REGION = "eu-west-1"
@@ -746,6 +746,24 @@ def test_a_guarded_first_batch_goes_in_whole_from_its_stage(api, s3, parse_redsh
     assert len(inserts) == 1 and "not exists" not in inserts[0]
     for call in api.sent:
         parse_redshift(call)
+
+
+def test_the_empty_stg_tables_are_found_in_one_statement(api, warehouse, parse_redshift):
+    meta = [
+        {"name": "name", "label": "name", "typeName": "varchar"},
+        {"name": "found", "label": "found", "typeName": "int8"},
+    ]
+    answer = [
+        [{"stringValue": "apartments"}, {"longValue": 1}],
+        [{"stringValue": "vehicles"}, {"longValue": 0}],
+    ]
+    api.ok(records=answer, meta=meta)
+
+    assert empty_stg_tables(warehouse, [APARTMENTS, VEHICLES]) == {"vehicles"}
+    assert empty_stg_tables(warehouse, []) == set()  # nothing pending: no statement
+    (call,) = api.sent
+    assert 'from raw_data."stg_vehicles" limit 1' in call["Sql"]
+    parse_redshift(call)
 
 
 def test_load_batch_failing_reconciliation_rolls_back(api, s3):
