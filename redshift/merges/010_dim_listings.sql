@@ -79,10 +79,15 @@ apartments as (
     where stg_apartments.id in (select dim_listings_scope.listing_id from dim_listings_scope)
 ),
 
--- Every attributes row: the left join to the apartments above keeps those in scope (the
--- scope holds the keys of pending attributes batches too).
+-- The attributes of the same keys (the scope holds the keys of pending attributes batches
+-- too): reading every attributes row cost an incremental run at scale 4 some 2 s.
 apartment_attributes as (
     select * from raw_data.stg_apartment_attributes
+    where exists (select 1 from dim_listings_whole)
+    union all
+    select * from raw_data.stg_apartment_attributes
+    where
+        stg_apartment_attributes.id in (select dim_listings_scope.listing_id from dim_listings_scope)
 ),
 
 final as (
