@@ -85,11 +85,10 @@ def row_hash(columns: Sequence[str]) -> Column:
     Equal values hash alike; different values alike only by a 126-bit accident.
 
     It was the md5 of each row's canonical text: building that text cost three times
-    what the hash costs now (bookings' 500,000 rows, cached, hashed: 0.92 s -> 0.28 s on two
-    cores).
-    A warehouse loaded before keeps its older hashes: a row of a later batch whose values
-    did not change differs from its stored hash once and is rewritten once, with the same
-    values (load_raw's ``rows_updated`` counts it)."""
+    what the hash costs now (bookings' 500,000 rows, cached, hashed: 0.92 s -> 0.28 s on
+    two cores). A warehouse loaded before keeps its older hashes: a row of a later batch
+    whose values did not change differs from its stored hash once and is rewritten once,
+    with the same values (load_raw's ``rows_updated`` counts it)."""
     values = [*_null_masks(columns), *[F.col(c) for c in columns]]
     first, second = F.xxhash64(*values), F.xxhash64(F.lit("load_row_hash"), *values)
     return F.concat(*[F.hex(h.bitwiseOR(F.lit(_TOP_BIT))) for h in (first, second)])
