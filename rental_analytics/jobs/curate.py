@@ -5,13 +5,20 @@ read curated live; they are the owner's, created with the migrations, not by the
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rental_analytics.config import Settings, validate_identifier
 from rental_analytics.jobs.args import JobArgs
 from rental_analytics.jobs.faults import kill_point
-from rental_analytics.quality.warehouse import QualityGateError, check_warehouse
+from rental_analytics.quality.warehouse import (
+    GateResult,
+    QualityGateError,
+    check_warehouse,
+    load_rulesets,
+    tables_apart_from,
+)
 from rental_analytics.warehouse import connect
 from rental_analytics.warehouse.base import Warehouse, sql_dir
 from rental_analytics.warehouse.migrations import require_version
@@ -62,25 +69,45 @@ def run_curate(wh: Warehouse) -> CurateResult:
 
     Raises QualityGateError listing every broken rule. The merges are committed by then: the
     gate reports a wrong warehouse, it does not keep one from being written.
+
+    The rulesets of the tables no merge writes (nor references one: raw_data's stg tables,
+    the load ledger, the rejects) are evaluated while the merges run, on a connection of
+    their own: the merges cannot change their verdict, and they keep one core busy at a
+    time (at scale 1, after 1% changes, 1.3 s of merges and 0.6 s of gate one after the
+    other). The others are evaluated once the merges are committed.
     """
     started = time.monotonic()
     require_version(wh)
     result = CurateResult()
-    for path in sorted((sql_dir() / "merges").glob("*.sql")):
-        t0 = time.monotonic()
-        counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
-        kill_point("merge_done")
-        target = merge_target(path)
-        deleted, merged = curated_writes(path, counts, target)
-        _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
-        result.merges.append(
-            MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
-        )
-    kill_point("before_views")
-    gate = check_warehouse(wh)
-    if gate.failures:
-        raise QualityGateError(gate.failures)
-    result.quality_rules, result.quality_seconds = gate.rules, gate.seconds
+    paths = sorted((sql_dir() / "merges").glob("*.sql"))
+    written = {t for p in paths for t in map(written_table, split_statements(p.read_text())) if t}
+    apart = tables_apart_from(written)
+
+    def gate_apart() -> GateResult:
+        with wh.another() as other:
+            return check_warehouse(other, at_once=1, tables=apart)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-gate") as pool:
+        ahead = pool.submit(gate_apart)
+        for path in paths:
+            t0 = time.monotonic()
+            counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
+            kill_point("merge_done")
+            target = merge_target(path)
+            deleted, merged = curated_writes(path, counts, target)
+            _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
+            result.merges.append(
+                MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
+            )
+        kill_point("before_views")
+        gate = check_warehouse(wh, tables=set(load_rulesets()) - apart)
+        early = ahead.result()
+    order = list(load_rulesets())
+    failures = sorted(early.failures + gate.failures, key=lambda f: order.index(f.table))
+    if failures:
+        raise QualityGateError(failures)
+    result.quality_rules = early.rules + gate.rules
+    result.quality_seconds = gate.seconds  # what the run waited for, after the merges
     result.seconds = time.monotonic() - started
     return result
 

@@ -23,6 +23,7 @@ from rental_analytics.quality.warehouse import (
     load_rulesets,
     read_catalog,
     reference_of,
+    tables_apart_from,
 )
 from rental_analytics.sources.tables import all_tables
 from tests.support.vehicle_rows import (
@@ -420,6 +421,39 @@ def test_gate_fails_curate_after_a_stg_row_from_an_unrecorded_batch(warehouse):
         'ReferentialIntegrity "load_batch_id" "raw_data.load_batches.batch_id" = 1.0',
     )
     assert "1 value in 1 row not found in raw_data.load_batches.batch_id" in str(caught.value)
+
+
+def test_curate_lists_what_the_gate_found_beside_the_merges_and_after_them_in_order(
+    without_primary_key,
+):
+    # raw_data.stg_bookings is checked while the merges run (no merge writes it), the
+    # curated table after them: both failures reach the error, in ruleset order.
+    wh = without_primary_key
+    stage_dirty_but_handled_rows(wh)
+    run_curate(wh)
+    wh.execute(
+        "insert into curated.fact_bookings select * from curated.fact_bookings where booking_id = 10"
+    )
+    insert_row(
+        wh, "raw_data.stg_bookings", {"booking_id": 50, **LOAD_METADATA, "load_batch_id": "ghost"}
+    )
+
+    with pytest.raises(QualityGateError) as caught:
+        run_curate(wh)
+
+    assert [f.table for f in caught.value.failures] == [
+        "curated.fact_bookings",
+        "raw_data.stg_bookings",
+    ]
+
+
+def test_the_rulesets_checked_beside_the_merges_are_those_no_merge_changes():
+    written = {"curated.fact_bookings", "raw_data.curated_batches"}
+    apart = tables_apart_from(written)
+    assert not apart & written
+    assert {"raw_data.stg_bookings", "raw_data.load_batches", "curated.dim_listings"} <= apart
+    # a ruleset that references a written table waits too: rejects reference load_batches
+    assert "raw_data.rejects" not in tables_apart_from({"raw_data.load_batches"})
 
 
 def test_the_gate_on_two_connections_finds_what_it_finds_on_one(warehouse):
