@@ -5,6 +5,7 @@ read curated live; they are the owner's, created with the migrations, not by the
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,12 +49,15 @@ def merge_target(path: Path) -> str:
     return validate_identifier(path.stem.split("_", 1)[1], "merge target")
 
 
-def curated_writes(path: Path, counts: list[tuple[str, int]], target: str) -> tuple[int, int]:
-    """The rows a merge file's statements (their ``run_file`` counts) deleted from and
-    wrote to ``curated.<target>``: (deleted, merged). Merged counts its MERGE's rows and
-    the INSERT that fills a still empty table (a new warehouse's first run)."""
+def curated_writes(
+    statements: Sequence[str], counts: Sequence[tuple[str, int]], target: str
+) -> tuple[int, int]:
+    """The rows a merge file's statements (``split_statements`` of it, and their
+    ``run_file`` counts) deleted from and wrote to ``curated.<target>``: (deleted, merged).
+    Merged counts its MERGE's rows and the INSERT that fills a still empty table (a new
+    warehouse's first run)."""
     deleted = merged = 0
-    for statement, (verb, rows) in zip(split_statements(path.read_text()), counts, strict=True):
+    for statement, (verb, rows) in zip(statements, counts, strict=True):
         if written_table(statement) != f"curated.{target}":
             continue
         if verb == "delete":
@@ -79,30 +83,35 @@ def run_curate(wh: Warehouse) -> CurateResult:
     started = time.monotonic()
     require_version(wh)
     result = CurateResult()
-    paths = sorted((sql_dir() / "merges").glob("*.sql"))
-    written = {t for p in paths for t in map(written_table, split_statements(p.read_text())) if t}
-    apart = tables_apart_from(written)
+    merges = {
+        p: split_statements(p.read_text()) for p in sorted((sql_dir() / "merges").glob("*.sql"))
+    }
+    written = {t for statements in merges.values() for t in map(written_table, statements) if t}
+    rulesets = load_rulesets()
+    apart = tables_apart_from(written, rulesets)
+    beside = {t: r for t, r in rulesets.items() if t in apart}
+    after = {t: r for t, r in rulesets.items() if t not in apart}
 
-    def gate_apart() -> GateResult:
+    def gate_beside() -> GateResult:
         with wh.another() as other:
-            return check_warehouse(other, at_once=1, tables=apart)
+            return check_warehouse(other, at_once=1, rulesets=beside)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="quality-gate") as pool:
-        ahead = pool.submit(gate_apart)
-        for path in paths:
+        ahead = pool.submit(gate_beside)
+        for path, statements in merges.items():
             t0 = time.monotonic()
             counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
             kill_point("merge_done")
             target = merge_target(path)
-            deleted, merged = curated_writes(path, counts, target)
+            deleted, merged = curated_writes(statements, counts, target)
             _, rows = wh.query(f"select count(*) from curated.{target}")  # noqa: S608 - file name
             result.merges.append(
                 MergeResult(target, deleted, merged, int(rows[0][0]), time.monotonic() - t0)
             )
         kill_point("before_views")
-        gate = check_warehouse(wh, tables=set(load_rulesets()) - apart)
+        gate = check_warehouse(wh, rulesets=after)
         early = ahead.result()
-    order = list(load_rulesets())
+    order = list(rulesets)
     failures = sorted(early.failures + gate.failures, key=lambda f: order.index(f.table))
     if failures:
         raise QualityGateError(failures)

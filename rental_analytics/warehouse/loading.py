@@ -36,6 +36,11 @@ class StgStatements:
     delete_stale: str | None = None
 
 
+def stg_columns(spec: TableSpec) -> tuple[str, ...]:
+    """A stg table's columns, in order: the spec's, then the load metadata."""
+    return (*spec.column_names, *LOAD_COLUMNS)
+
+
 def stg_statements(spec: TableSpec) -> StgStatements:
     """The staging upsert of one table. Every identifier is validated and double-quoted
     (quote_identifier); every value is a bound parameter."""
@@ -43,7 +48,7 @@ def stg_statements(spec: TableSpec) -> StgStatements:
     target_name = q(spec.stg_table, "table name")
     target = f"raw_data.{target_name}"
     stage = q(f"stage_{spec.name}", "table name")
-    cols = ", ".join(q(c, "column name") for c in (*spec.column_names, *LOAD_COLUMNS))
+    cols = ", ".join(q(c, "column name") for c in stg_columns(spec))
     keys = [q(k, "key column") for k in spec.primary_key]
     on = " and ".join(f"{target_name}.{k} = {stage}.{k}" for k in keys)
     create_stage = f"create temp table {stage} (like {target})"
@@ -166,8 +171,8 @@ def load_batch(
         with steps.step("copy"):
             rejected = _stage_rejects(wh, rejects_path)
             if direct:
-                columns = (*spec.column_names, *LOAD_COLUMNS)
-                loaded = wh.copy_parquet(f"raw_data.{spec.stg_table}", columns, accepted_path)
+                table = f"raw_data.{spec.stg_table}"
+                loaded = wh.copy_parquet(table, stg_columns(spec), accepted_path)
             else:
                 loaded = _stage_accepted(wh, spec, sql, accepted_path)
         with steps.step("merge"):
@@ -200,7 +205,7 @@ def _stage_rejects(wh: Warehouse, rejects_path: str) -> int:
 def _stage_accepted(wh: Warehouse, spec: TableSpec, sql: StgStatements, accepted_path: str) -> int:
     """Copy the batch's accepted rows into the table's temp stage; the number copied."""
     wh.execute(sql.create_stage)
-    columns = (*spec.column_names, *LOAD_COLUMNS)
+    columns = stg_columns(spec)
     if sql.reject_stale:
         columns = (*columns, STALE_GUARD_COLUMN)
     return wh.copy_parquet(f"stage_{spec.name}", columns, accepted_path)

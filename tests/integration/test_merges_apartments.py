@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from rental_analytics.jobs.curate import curated_writes, merge_target
+from rental_analytics.warehouse.sqltext import split_statements
 from tests.support.warehouse_rows import (
     MERGE_FILES,
     delete_stg,
@@ -140,7 +141,9 @@ def _merged_rows(wh) -> dict[str, int]:
     """Each merge file run once more: the rows it wrote (its MERGE, or the INSERT that
     fills an empty table), by curated table."""
     return {
-        merge_target(path): curated_writes(path, wh.run_file(path), merge_target(path))[1]
+        merge_target(path): curated_writes(
+            split_statements(path.read_text()), wh.run_file(path), merge_target(path)
+        )[1]
         for path in MERGE_FILES
     }
 
