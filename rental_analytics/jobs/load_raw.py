@@ -177,9 +177,14 @@ def _stage_batch(
     rejects_path = staged_batch_path(settings.lake_root, domain, spec.name, ctx.batch_id, "rejects")
     written = Observation()  # the accepted rows, counted as the write writes them
     with steps.step("read_check_write_accepted"):
-        accepted.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").parquet(
-            accepted_path
-        )
+        # Without dictionary encoding: the files are read once, by the COPY, and most of
+        # their text is unique (hashes, titles, bodies), which Parquet's writer first
+        # tries to put in a dictionary, then gives up on. Load_raw at scale 1 (three
+        # batches a table), five A/B pairs: 25.1-27.7 s against 26.7-29.3 s; the files
+        # 10-20% larger.
+        accepted.observe(written, F.count(F.lit(1)).alias("rows")).write.mode("overwrite").option(
+            "parquet.enable.dictionary", "false"
+        ).parquet(accepted_path)
     with steps.step("write_rejects"):
         # Every row is accepted or rejected, once: when the accepted ones are all the batch's
         # rows, there is no reject to look for, and the batch is not read and checked a

@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from rental_analytics.jobs.curate import run_curate
@@ -155,6 +156,17 @@ def staged_parts(env, table: str, batch_id: str, part: str) -> list[Path]:
     return sorted(folder.glob("*.parquet"))
 
 
+def dictionary_columns(part: Path) -> list[str]:
+    """The columns of a Parquet file with a dictionary-encoded chunk."""
+    metadata = pq.ParquetFile(part).metadata
+    return [
+        metadata.row_group(g).column(c).path_in_schema
+        for g in range(metadata.num_row_groups)
+        for c in range(metadata.num_columns)
+        if metadata.row_group(g).column(c).has_dictionary_page
+    ]
+
+
 def test_load_is_idempotent_and_reconciles(spark, env, warehouse):
     source(env, *SEED)
     extract(spark, env, D1)
@@ -167,6 +179,9 @@ def test_load_is_idempotent_and_reconciles(spark, env, warehouse):
     for b in first.batches:
         assert not staged_parts(env, b.table, b.batch_id, "rejects")
         assert staged_parts(env, b.table, b.batch_id, "accepted")
+        # Read once by the COPY: written without dictionaries (load_raw._stage_batch).
+        for part in staged_parts(env, b.table, b.batch_id, "accepted"):
+            assert not dictionary_columns(part), (b.table, part)
     run_curate(warehouse)
     snapshot = {t: stg(warehouse, t, "1, 2") for t in ("stg_apartments", "stg_bookings")}
     _, curated_before = warehouse.query("select * from curated.fact_bookings order by 1")
