@@ -240,7 +240,7 @@ def _warm(given: threading.Event, prepared_for: str | None) -> str:
     from rental_analytics.config import Settings
     from rental_analytics.jobs import curate, extract, load_raw, runtime  # noqa: F401
 
-    runtime.aws_sdk_versions()  # every job logs them: boto3 is slow to import
+    runtime.aws_sdk_versions()  # every job logs them
     if given.is_set() or prepared_for == PYTHON_ONLY_SCRIPT:
         return "imports"
     settings = Settings.local(identity="job")
