@@ -265,8 +265,21 @@ def _warm(given: threading.Event, prepared_for: str | None) -> str:
     return "imports, SparkSession, a first action"
 
 
+_stopped_by: list[int] = []  # the signal that stopped this standby, once handled
+
+
 def _exit_on_signal(signum: int, _frame: object) -> None:
+    _stopped_by.append(signum)
     raise SystemExit(128 + signum)
+
+
+def _exit_if_stopped() -> None:
+    """Exit as the signal handler did, if it ran: Python ignores an exception raised where
+    it calls code for itself, such as the finalizers py4j runs on garbage collection (the
+    exit printed, not raised), and Spark's JVM, signalled too, is gone by then: warming
+    failed with a py4j error instead, and the standby ended with status 0."""
+    if _stopped_by:
+        raise SystemExit(128 + _stopped_by[0])
 
 
 def main() -> None:
@@ -299,8 +312,10 @@ def main() -> None:
         done = _warm(given, sys.argv[1] if len(sys.argv) > 1 else None)
     except Exception as exc:  # noqa: BLE001 - the job does it again itself, and says why
         done = f"nothing: warming failed ({type(exc).__name__}: {exc})"
+    _exit_if_stopped()
     log.info("standby process: warmed (%s) in %.1f s", done, time.time() - started)
     if not given.wait(IDLE_LIMIT_S) or not job:
+        _exit_if_stopped()
         return  # not taken, or ended by the runner; the interpreter's exit stops Spark
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if lowered:
