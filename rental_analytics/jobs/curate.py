@@ -53,7 +53,7 @@ def curated_writes(
     statements: Sequence[str], counts: Sequence[tuple[str, int]], target: str
 ) -> tuple[int, int]:
     """The rows a merge file's statements (``split_statements`` of it, and their
-    ``run_file`` counts) deleted from and wrote to ``curated.<target>``: (deleted, merged).
+    ``run_statements`` counts) deleted from and wrote to ``curated.<target>``: (deleted, merged).
     Merged counts its MERGE's rows and the INSERT that fills a still empty table (a new
     warehouse's first run)."""
     deleted = merged = 0
@@ -100,7 +100,9 @@ def run_curate(wh: Warehouse) -> CurateResult:
         ahead = pool.submit(gate_beside)
         for path, statements in merges.items():
             t0 = time.monotonic()
-            counts = wh.run_file(path, before_commit=lambda: kill_point("in_merge"))
+            counts = wh.run_statements(
+                statements, path.name, before_commit=lambda: kill_point("in_merge")
+            )
             kill_point("merge_done")
             target = merge_target(path)
             deleted, merged = curated_writes(statements, counts, target)

@@ -78,18 +78,28 @@ class Warehouse(ABC):
     def run_file(
         self, path: Path, before_commit: Callable[[], None] | None = None
     ) -> list[tuple[str, int]]:
-        """Run every statement of one SQL file in one transaction.
+        """Run every statement of one SQL file in one transaction (``run_statements``)."""
+        return self.run_statements(split_statements(path.read_text()), path.name, before_commit)
+
+    def run_statements(
+        self,
+        statements: Sequence[str],
+        source: str,
+        before_commit: Callable[[], None] | None = None,
+    ) -> list[tuple[str, int]]:
+        """Run ``statements`` (a SQL file's, ``split_statements``) in one transaction; an
+        error names ``source``, the file.
 
         ``before_commit`` is called after the last statement, inside the open transaction.
         Returns (verb, rows affected) per statement, e.g. ``("merge", 120)``.
         """
         results: list[tuple[str, int]] = []
         with self.transaction():
-            for statement in split_statements(path.read_text()):
+            for statement in statements:
                 try:
                     results.append((verb(statement), self.execute(self.adapt(statement))))
                 except Exception as exc:
-                    raise WarehouseError(f"{path.name}: {exc}") from exc
+                    raise WarehouseError(f"{source}: {exc}") from exc
             if before_commit is not None:
                 before_commit()
         return results
