@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-from py4j.java_gateway import JavaClass, JavaMember
+from py4j.java_gateway import JavaClass, JavaMember, JavaPackage
 from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
 
@@ -46,39 +46,58 @@ JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseParallelGC"
 
 # The JVM classes PySpark finds by their short name, through py4j, on every call: each
 # pyspark.sql.functions call asks for ``functions``, each list it passes to the JVM for
-# ``PythonUtils``. py4j resolves a short name by trying it as it is, then in each package
-# PySpark imports (org.apache.spark.sql is the seventh): every try that fails is a search
-# of every jar on the class path. Planning the checks of the eight tables makes some 3,500
-# such calls: measured, 0.70 ms each, 0.26 ms with the class found once per session and
-# kept; an incremental load_raw at scale 1 took 13.8 s instead of 15.1 s (two A/B pairs).
-# The kept classes also remember their methods: py4j otherwise asks the JVM what
-# ``functions.col`` is at every call, a round trip each (planning the eight tables: 16,700
-# round trips -> 13,000, 3.0 s -> 2.5 s). Locally and in Glue alike (Glue's class path is
-# longer).
+# ``PythonUtils``, each ``Column.cast`` for ``SparkSession`` (the active session) and
+# ``SparkSession$``, each Python value it converts for ``PythonSQLUtils``. py4j resolves a
+# short name by trying it as it is, then in each package PySpark imports
+# (org.apache.spark.sql is the seventh): every try that fails is a search of every jar on
+# the class path. Planning the checks of the eight tables makes some 3,500 such calls:
+# measured, 0.70 ms each, 0.26 ms with the class found once per session and kept; an
+# incremental load_raw at scale 1 took 13.8 s instead of 15.1 s (two A/B pairs). The kept
+# classes also remember their methods: py4j otherwise asks the JVM what ``functions.col``
+# is at every call, a round trip each (planning the eight tables: 16,700 round trips ->
+# 13,000, 3.0 s -> 2.5 s). Locally and in Glue alike (Glue's class path is longer).
 PINNED_JVM_CLASSES = {
     "functions": "org.apache.spark.sql.functions",
     "PythonUtils": "org.apache.spark.api.python.PythonUtils",
+    "SparkSession": "org.apache.spark.sql.SparkSession",
+    "SparkSession$": "org.apache.spark.sql.SparkSession$",
+    "PythonSQLUtils": "org.apache.spark.sql.api.python.PythonSQLUtils",
 }
+# The packages PySpark and py4j reach classes through by their full names
+# (``jvm.org.apache.spark.sql.Observation``, ``jvm.py4j.reflection.TypeUtil``): py4j asks
+# the JVM about each part of the name, every time, and each part that is a package is a
+# failed search of the class path first. Every error the JVM returns is converted by
+# PySpark, which asks ``py4j.reflection.TypeUtil`` a dozen times what the error is, and
+# py4j ends each iteration over a Java collection with an error: reading an Observation
+# (load_raw, each batch) cost 45 lookups. A kept package remembers each package and class
+# found in it. load_raw of 24 batches (scale 1): 1,627 lookups taking 1.37 s -> 62 taking
+# 0.03 s; of 24 small batches (scale 0.05) 14.2 s -> 13.7 s on average, five A/B pairs
+# (quicker in each); at scale 1 within the noise (the lookups overlapped other work).
+PINNED_JVM_PACKAGES = ("org", "py4j")
 
 
 def configure_session(session: SparkSession) -> SparkSession:
     for key, value in SQL_CONF.items():
         session.conf.set(key, value)
-    _pin_jvm_classes(session)
+    _pin_jvm_names(session)
     return session
 
 
-def _pin_jvm_classes(session: SparkSession) -> None:
-    """Keep PINNED_JVM_CLASSES on the session's py4j view of the JVM: py4j asks the JVM for
-    a name only when the view has no attribute of that name."""
+def _pin_jvm_names(session: SparkSession) -> None:
+    """Keep PINNED_JVM_CLASSES and PINNED_JVM_PACKAGES on the session's py4j view of the JVM:
+    py4j asks the JVM for a name only when the view has no attribute of that name."""
     jvm = session.sparkContext._jvm
+    client = jvm._gateway_client
+    for name in PINNED_JVM_PACKAGES:
+        if not isinstance(jvm.__dict__.get(name), _NamesKept):
+            setattr(jvm, name, _NamesKept(name, client, jvm._id))
     for name, fqn in PINNED_JVM_CLASSES.items():
         found = jvm
         for part in fqn.split("."):
             found = getattr(found, part)
         if not isinstance(found, JavaClass):  # a package: the class is not there
             raise RuntimeError(f"JVM class {fqn} not found")
-        setattr(jvm, name, _MethodsKept(fqn, found._gateway_client))
+        setattr(jvm, name, found if isinstance(found, _MethodsKept) else _MethodsKept(fqn, client))
 
 
 class _MethodsKept(JavaClass):
@@ -90,6 +109,22 @@ class _MethodsKept(JavaClass):
         if isinstance(member, JavaMember):  # a method: calls only carry its name
             self.__dict__[name] = member
         return member
+
+
+class _NamesKept(JavaPackage):
+    """A py4j package that asks the JVM about each name in it once, and keeps what it found:
+    its packages as kept packages, its classes as classes that keep their methods."""
+
+    def __getattr__(self, name: str):
+        found = super().__getattr__(name)
+        if isinstance(found, JavaPackage):
+            found = _NamesKept(found._fqn, self._gateway_client, self._jvm_id)
+        elif isinstance(found, JavaClass):
+            found = _MethodsKept(found._fqn, self._gateway_client)
+        else:  # py4j's own help object
+            return found
+        self.__dict__[name] = found
+        return found
 
 
 def local_session(

@@ -1,7 +1,7 @@
 """The session every job gets (rental_analytics/spark.py), beyond its SQL settings."""
 
 import pytest
-from py4j.java_gateway import JavaClass, JVMView
+from py4j.java_gateway import JavaClass, JavaPackage, JVMView
 from pyspark.sql import functions as F
 
 from rental_analytics import spark as spark_module
@@ -49,3 +49,24 @@ def test_a_class_missing_from_the_jvm_fails_the_session_setup(spark, monkeypatch
     )
     with pytest.raises(RuntimeError, match="org.apache.spark.sql.NoSuchClass not found"):
         configure_session(spark)
+
+
+def test_a_package_path_is_looked_up_in_the_jvm_once_per_session(spark, monkeypatch, tmp_path):
+    """Reading an Observation iterates a Java map, which py4j ends with an error, and PySpark
+    asks ``py4j.reflection.TypeUtil`` what the error is, a dozen times: through the kept
+    packages each part of a name is asked for once per session, not at every use."""
+    from pyspark.sql import Observation
+
+    in_packages, in_view = (
+        _names_asked(monkeypatch, JavaPackage),
+        _names_asked(monkeypatch, JVMView),
+    )
+    for n in (1, 2, 3):
+        seen = Observation()
+        spark.range(n).observe(seen, F.count(F.lit(1)).alias("rows")).write.parquet(
+            str(tmp_path / str(n))
+        )
+        assert seen.get == {"rows": n}
+    asked = in_packages + in_view
+    assert not set(spark_module.PINNED_JVM_PACKAGES) & set(in_view)
+    assert not [name for name in set(asked) if asked.count(name) > 1], asked
