@@ -28,13 +28,42 @@ def one(wh, sql: str):
         ("select datediff(month, cast('2024-01-31' as date), cast('2024-02-01' as date))", 1),
         ("select datediff(year, cast('2024-12-31' as date), cast('2025-01-01' as date))", 1),
         ("select datediff(days, cast('2024-03-01' as date), cast('2024-01-01' as date))", -60),
+        (
+            "select datediff(minute, '2024-01-01 08:59:59'::timestamp, '2024-01-01 09:00:00'::timestamp)",
+            1,
+        ),
+        # Weeks start on Monday: Sunday to Monday crosses one boundary, Monday to Sunday none.
+        ("select datediff(week, cast('2024-01-07' as date), cast('2024-01-08' as date))", 1),
+        ("select datediff(week, cast('2024-01-08' as date), cast('2024-01-14' as date))", 0),
+        ("select datediff(qtr, cast('2024-03-31' as date), cast('2024-04-01' as date))", 1),
+        ("select datediff(day, null::timestamp, cast('2024-01-01' as date))", None),
         ("select cast(dateadd(day, -30, cast('2024-03-01' as date)) as date)", "2024-01-31"),
         ("select cast(dateadd(month, 1, cast('2024-01-31' as date)) as date)", "2024-02-29"),
+        ("select cast(dateadd(quarter, 1, cast('2024-11-30' as date)) as date)", "2025-02-28"),
+        ("select cast(dateadd(week, 2, cast('2024-12-25' as date)) as date)", "2025-01-08"),
+        ("select cast(dateadd(year, -1, cast('2024-02-29' as date)) as date)", "2023-02-28"),
+        ("select dateadd(hour, 25, '2024-01-01 08:30'::timestamp)", "2024-01-02T09:30:00"),
+        ("select dateadd(second, -90, '2024-01-01 00:00'::timestamp)", "2023-12-31T23:58:30"),
+        ("select dateadd(day, 1, null::timestamp)", None),
     ],
 )
 def test_datediff_and_dateadd_have_redshift_semantics(warehouse, sql, expected):
     got = one(warehouse, sql)
     assert (got.isoformat() if hasattr(got, "isoformat") else got) == expected
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["datediff(day, checkin_date, checkout_date)", "dateadd(day, -30, booking_date)"],
+)
+def test_datediff_and_dateadd_are_written_into_the_query_not_called_row_by_row(warehouse, call):
+    # A PL/pgSQL function is called for each row: DATEDIFF over the 500,000 bookings of
+    # scale 1 took 1.2 s that way, 0.1 s written into the query (postgres_compat.py).
+    _, plan = warehouse.query(
+        warehouse.adapt(f"explain verbose select {call} from raw_data.stg_bookings")
+    )
+    text = "\n".join(r[0] for r in plan)
+    assert call.split("(")[0] not in text and "redshift_datepart" not in text, text
 
 
 def test_unknown_datepart_is_refused(warehouse):
