@@ -99,7 +99,7 @@ returns timestamp language sql immutable as $$
         when 'week' then make_interval(weeks => cast(n as integer))
         when 'month' then make_interval(months => cast(n as integer))
         when 'quarter' then make_interval(months => cast(3 * n as integer))
-        else make_interval(years => cast(n as integer))
+        when 'year' then make_interval(years => cast(n as integer))
     end
 $$;
 """  # noqa: S608 - made of the constant DATEPARTS, no input
