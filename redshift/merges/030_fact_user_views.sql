@@ -8,6 +8,7 @@
 drop table if exists fact_user_views_pending;
 drop table if exists fact_user_views_whole;
 drop table if exists fact_user_views_scope;
+drop table if exists fact_user_views_gone;
 drop table if exists fact_user_views_source;
 drop table if exists fact_user_views_changed;
 drop table if exists fact_user_views_empty;
@@ -100,22 +101,33 @@ where
             and src.viewed_at = curated.fact_user_views.viewed_at
     );
 
+-- The scope's keys that left the source are found first, apart: the engine then knows how
+-- few they are. Matched with the curated rows and the source in one statement, PostgreSQL
+-- took the scope's match for one row and compared each of the 3,020 keys of an incremental
+-- run at scale 1 with the whole source (0.35-0.50 s; three key columns, each estimated
+-- alone).
+create temp table fact_user_views_gone as
+select
+    fact_user_views_scope.user_id,
+    fact_user_views_scope.listing_id,
+    fact_user_views_scope.viewed_at
+from fact_user_views_scope
+where not exists (
+    select 1 from fact_user_views_source as src
+    where
+        src.user_id = fact_user_views_scope.user_id
+        and src.listing_id = fact_user_views_scope.listing_id
+        and src.viewed_at = fact_user_views_scope.viewed_at
+);
+
 delete from curated.fact_user_views
-where
-    exists (
-        select 1 from fact_user_views_scope
-        where
-            fact_user_views_scope.user_id = curated.fact_user_views.user_id
-            and fact_user_views_scope.listing_id = curated.fact_user_views.listing_id
-            and fact_user_views_scope.viewed_at = curated.fact_user_views.viewed_at
-    )
-    and not exists (
-        select 1 from fact_user_views_source as src
-        where
-            src.user_id = curated.fact_user_views.user_id
-            and src.listing_id = curated.fact_user_views.listing_id
-            and src.viewed_at = curated.fact_user_views.viewed_at
-    );
+where exists (
+    select 1 from fact_user_views_gone as gone
+    where
+        gone.user_id = curated.fact_user_views.user_id
+        and gone.listing_id = curated.fact_user_views.listing_id
+        and gone.viewed_at = curated.fact_user_views.viewed_at
+);
 
 -- A curated table still empty (a new warehouse's first run) has nothing to compare with
 -- or to match: its rows go in by one INSERT, and the comparison and MERGE below find none.
@@ -220,6 +232,7 @@ from fact_user_views_pending;
 drop table fact_user_views_source;
 drop table fact_user_views_changed;
 drop table fact_user_views_empty;
+drop table fact_user_views_gone;
 drop table fact_user_views_scope;
 drop table fact_user_views_whole;
 drop table fact_user_views_pending;
