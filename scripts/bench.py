@@ -12,7 +12,8 @@ validation or upsert.
 With --pipeline it times `rentals run` on that data, then an incremental run after 1% new
 and changed rows (apartments changed and bookings and views added in the source database,
 a new landing batch of vehicle files at 1% of the scale) and prints its share of the full
-run. The full run is its emulator's first, so every job process starts cold; the first
+run. The full run is its emulator's first, so its job processes start cold (but for
+load_raw's, started while the longer extract still runs: local/standby.py); the first
 incremental run starts once the job processes the emulator starts ahead while the machine
 is idle have warmed (rental_analytics/local/standby.py), as they have between two daily
 runs (the wait is printed, not counted); a second

@@ -54,6 +54,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +123,8 @@ class LocalJobRunner:
         self._lock = threading.Lock()
         self._faults: dict[str, dict[str, int]] = {}
         self._launches: dict[str, _Launch] = {}
+        # Job runs started while another ran, until they end.
+        self._side_by_side: set[str] = set()
         self._standbys = StandbyPool(home / "emulator" / "standby")
         self._standby_for: tuple[dict[str, str], str] | None = None  # the last job run's
         threading.Thread(target=self._keep_standbys, daemon=True).start()
@@ -180,24 +183,51 @@ class LocalJobRunner:
                     stdin=subprocess.DEVNULL, env={**env, **fault}, cwd=cwd,
                     start_new_session=True,
                 )  # fmt: skip
-        self._launches[job_run_id] = _Launch(process, log_path, time.time())
+        with self._lock:
+            running = [j for j, launch in self._launches.items() if launch.process.poll() is None]
+            if running:  # the job runs side by side with these (a parallel state's branches)
+                self._side_by_side.update([*running, job_run_id])
+            self._launches[job_run_id] = _Launch(process, log_path, time.time())
         self._standby_for = (env, cwd)
 
     def _keep_standbys(self) -> None:
         """Start standbys for job runs like the last one, while no job runs: warming takes
-        the idle machine's time, not a job's (standby.py)."""
+        the idle machine's time, not a job's (standby.py). And one, for the next job run,
+        when a job run ends while another still runs: one branch of a parallel state is
+        done, its core idle until the other branch ends too (standby.py)."""
         idle_since = time.monotonic()
         while True:
             time.sleep(_STANDBY_LOOK_S)
+            if self._a_branch_ended():
+                self._start_standbys(
+                    lambda env, cwd: standby_jobs(env) and self._standbys.add_one(env, cwd)
+                )
             if any(launch.process.poll() is None for launch in list(self._launches.values())):
                 idle_since = time.monotonic()
-            elif self._standby_for and time.monotonic() - idle_since >= _IDLE_BEFORE_STANDBY_S:
-                env, cwd = self._standby_for
-                try:
-                    self._standbys.fill(env, cwd, standby_jobs(env))
-                except (OSError, ValueError) as exc:  # job runs start as processes of their own
-                    print(f"standby processes not started: {exc}", file=sys.stderr, flush=True)
-                    self._standby_for = None
+            elif time.monotonic() - idle_since >= _IDLE_BEFORE_STANDBY_S:
+                self._start_standbys(
+                    lambda env, cwd: self._standbys.fill(env, cwd, standby_jobs(env))
+                )
+
+    def _a_branch_ended(self) -> bool:
+        """Whether a job run that ran side by side with others has ended since the last
+        look, while one of the others still runs. (A job run started after the one before
+        it ended, the next state's, ran beside nothing.)"""
+        with self._lock:
+            ended = {j for j in self._side_by_side if self._launches[j].process.poll() is not None}
+            self._side_by_side -= ended
+            return bool(ended and self._side_by_side)
+
+    def _start_standbys(self, start: Callable[[dict[str, str], str], object]) -> None:
+        """``start(env, cwd)`` for job runs like the last one, if there was one."""
+        if not self._standby_for:
+            return
+        env, cwd = self._standby_for
+        try:
+            start(env, cwd)
+        except (OSError, ValueError) as exc:  # job runs start as processes of their own
+            print(f"standby processes not started: {exc}", file=sys.stderr, flush=True)
+            self._standby_for = None
 
     def is_running(self, job_run_id: str) -> bool:
         """Whether the job run is a process of this runner's that has not ended."""

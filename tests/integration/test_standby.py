@@ -23,6 +23,7 @@ from rental_analytics.local.standby import (
     _descendants,
     give,
 )
+from rental_analytics.runs import CONTEXT_FILE
 
 pytestmark = pytest.mark.integration
 
@@ -138,6 +139,48 @@ def test_after_an_idle_moment_job_runs_start_in_warm_standbys(home, script):
         state = _wait(runner, "jr_fails")
         assert state["JobRunState"] == "FAILED"
         assert "exit code 3" in state["ErrorMessage"]
+    finally:
+        runner.stop_all()
+
+
+def test_a_branch_that_ends_beside_a_running_one_starts_one_standby_for_the_next(home, script):
+    """Side by side, the first job run to end frees a core: the runner starts one standby
+    then, while the other job still runs, and the next job run (the state after the
+    parallel one) is given it. The others wait for a moment when no job runs (the test
+    above)."""
+    runner = LocalJobRunner(home)
+    pool = runner._standbys
+    try:
+        runner.launch("probe", f"file://{script}", "jr_long", {"--sleep": "600"})
+        runner.launch("probe", f"file://{script}", "jr_short", {"--exit": "0"})
+        assert _wait(runner, "jr_short")["JobRunState"] == "SUCCEEDED"
+        assert runner.is_running("jr_long")
+        _wait_for_standbys(pool, 1)
+        assert runner.is_running("jr_long")
+        time.sleep(1.5)  # longer than the idle moment that would start the others
+        assert pool.waiting() == 1  # one only: a job still runs
+        assert [s.prepared_for for s in pool._idle] == [None]  # for any Spark job
+        runner.launch("probe", f"file://{script}", "jr_next", {"--exit": "0"})
+        assert _wait(runner, "jr_next")["JobRunState"] == "SUCCEEDED"
+        assert _probe(home / "glue" / "probe" / "jr_next.log")["session"]
+        assert pool.waiting() == 0
+    finally:
+        runner.stop_all()
+
+
+def test_no_standby_starts_beside_a_running_job_when_standbys_are_off(home, script):
+    run_id = "2026-01-01_off"  # the run's environment, as `rentals run` writes it
+    (home / "runs" / run_id).mkdir(parents=True)
+    (home / "runs" / run_id / CONTEXT_FILE).write_text(
+        json.dumps({"env": {"RENTALS_STANDBY_JOBS": "0"}})
+    )
+    runner = LocalJobRunner(home)
+    try:
+        for job_run_id, args in (("jr_long", {"--sleep": "600"}), ("jr_short", {"--exit": "0"})):
+            runner.launch("probe", f"file://{script}", job_run_id, {"--run_id": run_id, **args})
+        assert _wait(runner, "jr_short")["JobRunState"] == "SUCCEEDED"
+        time.sleep(1.0)  # four looks of the runner
+        assert runner.is_running("jr_long") and runner._standbys.waiting() == 0
     finally:
         runner.stop_all()
 
