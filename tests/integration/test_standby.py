@@ -162,8 +162,7 @@ def test_a_branch_that_ends_beside_a_running_one_starts_one_standby_for_the_next
         assert [s.prepared_for for s in pool._idle] == [None]  # for any Spark job
         runner.launch("probe", f"file://{script}", "jr_next", {"--exit": "0"})
         assert _wait(runner, "jr_next")["JobRunState"] == "SUCCEEDED"
-        assert _probe(home / "glue" / "probe" / "jr_next.log")["session"]
-        assert pool.waiting() == 0
+        assert _probe(home / "glue" / "probe" / "jr_next.log")["session"]  # the standby's
     finally:
         runner.stop_all()
 
