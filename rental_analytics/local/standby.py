@@ -38,7 +38,8 @@ the parallel one (load_raw) is given it. At scale 1 the apartments extract ends 
 after the vehicle rentals one: a first run with it took 36.9 and 36.2 s (load_raw 18.1 and
 18.3 s, in a standby that had 4.4 s to warm), and 41.7 s without it (load_raw 23.2 s;
 three runs of `scripts/bench.py --scale 1 --pipeline`, one after another). The extract
-still running was not slower for it (12.8 and 12.2 s, against 12.6 s).
+still running gives some of it back: it took 12.2-14.1 s beside the warming standby in
+five runs, 10.9-12.6 s without one in five runs the same hour and the one before.
 """
 
 from __future__ import annotations
