@@ -221,7 +221,9 @@ class LocalStack:
             capture_output=True, text=True,
         )  # fmt: skip
         if proc.returncode != 0:
-            raise StackError(f"mariadb-install-db failed in {data}:\n{proc.stdout[-2000:]}")
+            raise StackError(
+                f"mariadb-install-db failed in {data}:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            )
 
     def _mariadb_root(self) -> pymysql.Connection:
         return pymysql.connect(

@@ -166,6 +166,10 @@ def test_a_missing_secret_fails_the_run(secret_arn):
         ("password=" + PASSWORD, "does not hold a JSON SecretString"),
         (json.dumps([PASSWORD]), "does not hold a JSON object"),
     ],
+    # Named by what is wrong, not by the value: the generated password would otherwise be
+    # printed in each test's id, and the ids would differ from one collection to the next
+    # (pytest-xdist refuses to distribute tests whose workers collect different ids).
+    ids=["no host", "no dbname", "port not a number", "not JSON", "not an object"],
 )
 def test_a_malformed_secret_is_named_never_shown(aws, secret_string, message):
     arn = create_source_secret(secret_string, name="bad")
