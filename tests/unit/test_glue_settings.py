@@ -167,8 +167,8 @@ def test_a_missing_secret_fails_the_run(secret_arn):
         (json.dumps([PASSWORD]), "does not hold a JSON object"),
     ],
     # Named by what is wrong, not by the value: the generated password would otherwise be
-    # printed in each test's id, and the ids would differ from one collection to the next
-    # (pytest-xdist refuses to distribute tests whose workers collect different ids).
+    # printed in the ids of the two cases that hold it, which would differ from one
+    # collection to the next (pytest-xdist refuses tests whose workers collect other ids).
     ids=["no host", "no dbname", "port not a number", "not JSON", "not an object"],
 )
 def test_a_malformed_secret_is_named_never_shown(aws, secret_string, message):
