@@ -184,7 +184,7 @@ class LocalJobRunner:
                     start_new_session=True,
                 )  # fmt: skip
         with self._lock:
-            running = [j for j, launch in self._launches.items() if launch.process.poll() is None]
+            running = [j for j in self._launches if self.is_running(j)]
             if running:  # the job runs side by side with these (a parallel state's branches)
                 self._side_by_side.update([*running, job_run_id])
             self._launches[job_run_id] = _Launch(process, log_path, time.time())
@@ -202,7 +202,7 @@ class LocalJobRunner:
                 self._start_standbys(
                     lambda env, cwd: standby_jobs(env) and self._standbys.add_one(env, cwd)
                 )
-            if any(launch.process.poll() is None for launch in list(self._launches.values())):
+            if any(self.is_running(j) for j in list(self._launches)):
                 idle_since = time.monotonic()
             elif time.monotonic() - idle_since >= _IDLE_BEFORE_STANDBY_S:
                 self._start_standbys(
@@ -214,7 +214,7 @@ class LocalJobRunner:
         look, while one of the others still runs. (A job run started after the one before
         it ended, the next state's, ran beside nothing.)"""
         with self._lock:
-            ended = {j for j in self._side_by_side if self._launches[j].process.poll() is not None}
+            ended = {j for j in self._side_by_side if not self.is_running(j)}
             self._side_by_side -= ended
             return bool(ended and self._side_by_side)
 
