@@ -166,7 +166,9 @@ def _stage_batch(
         checked = check_batch(raw, spec, load_rules(spec))
     with steps.step("check_keys"):
         # Looks at the keys (an action) unless the source vouches for them; ranks lazily.
-        ranked = rank_batch(checked, spec, keys_unique=True if tb.keys_unique else None)
+        ranked = rank_batch(
+            checked, spec, keys_unique=True if tb.keys_unique else None, rows=tb.rows
+        )
     with steps.step("plan"):
         if spec.is_landed:
             ranked = ranked.persist()

@@ -105,16 +105,35 @@ def prepare_batch(
     return split_batch(check_batch(df, spec, rules), spec, ctx)
 
 
-def keys_repeat(checked: DataFrame, spec: TableSpec) -> bool:
-    """Whether any key appears on more than one row of the batch: one aggregation over the
-    key columns alone, far cheaper than ranking the whole rows when no key repeats (a
-    database table read once, the usual case)."""
+# A batch of at most this many rows has its keys compared in the driver (keys_repeat).
+SMALL_BATCH_ROWS = 50_000
+
+
+def keys_repeat(checked: DataFrame, spec: TableSpec, rows: int | None = None) -> bool:
+    """Whether any key appears on more than one row of the batch (a NULL key too, as Spark
+    groups NULLs together), far cheaper to learn than ranking the whole rows when no key
+    repeats: one aggregation over the key columns alone.
+
+    ``rows``, the batch's row count when it is known (the extract counted it): a batch of
+    at most ``SMALL_BATCH_ROWS`` rows has its key columns collected and compared in the
+    driver instead, one scan and no shuffle. An incremental run's landed batches are small:
+    measured warm on this machine, 300 rows 0.05 s against 0.18 s, 20,000 rows 0.13 s
+    against 0.20 s, 110,000 rows 0.46 s against 0.33 s (an aggregation's first run in a
+    JVM: 2.4 s against 0.14 s); the four vehicle-rental batches of an incremental run at
+    scale 1 (10 to 1,100 rows), staged warm, five pairs: 2.6-3.3 s against 3.0-3.8 s."""
     keys = [F.col(k) for k in spec.primary_key]
+    if rows is not None and rows <= SMALL_BATCH_ROWS:
+        collected = [tuple(row) for row in checked.select(*keys).collect()]
+        return len(set(collected)) < len(collected)
     return bool(checked.groupBy(*keys).count().where(F.col("count") > 1).limit(1).count())
 
 
 def rank_batch(
-    checked: DataFrame, spec: TableSpec, *, keys_unique: bool | None = None
+    checked: DataFrame,
+    spec: TableSpec,
+    *,
+    keys_unique: bool | None = None,
+    rows: int | None = None,
 ) -> DataFrame:
     """A checked batch with ``load_row_hash`` and, for each row that passed every rule, its
     ``_version_rank`` among the passing versions of its key (1 = the latest; NULL for a row
@@ -124,10 +143,11 @@ def rank_batch(
     (file, then line), then by content (deterministic). Ranking is the batch's one shuffle,
     so it is skipped when no key repeats (``keys_repeat``, one action on the key columns):
     every passing row is then its key's latest version. ``keys_unique`` given says so
-    instead of looking (a test compares both ways).
+    instead of looking (a test compares both ways); ``rows`` is the batch's row count, if
+    known (``keys_repeat``).
     """
     if keys_unique is None:
-        keys_unique = not keys_repeat(checked, spec)
+        keys_unique = not keys_repeat(checked, spec, rows)
     passed = F.size(FAILURES_COLUMN) == 0
     hashed = checked.withColumn("load_row_hash", row_hash(spec.column_names))
     if keys_unique:

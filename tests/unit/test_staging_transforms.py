@@ -1,6 +1,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -8,6 +9,7 @@ from rental_analytics.quality import parse_ruleset
 from rental_analytics.sources.tables import APARTMENTS, USER_VIEWING
 from rental_analytics.transforms.common import cast_to_spec, fit_bytes, row_hash, spark_schema
 from rental_analytics.transforms.staging import (
+    SMALL_BATCH_ROWS,
     BatchContext,
     check_batch,
     keys_repeat,
@@ -202,6 +204,7 @@ def test_a_batch_without_repeated_keys_splits_alike_without_ranking(spark):
     )
     checked = check_batch(raw, APARTMENTS, RULES)
     assert not keys_repeat(checked, APARTMENTS)
+    assert not keys_repeat(checked, APARTMENTS, rows=4)  # looked at in the driver
     ranked, unranked = (
         split_ranked(rank_batch(checked, APARTMENTS, keys_unique=u), APARTMENTS, CTX)
         for u in (False, True)
@@ -211,9 +214,25 @@ def test_a_batch_without_repeated_keys_splits_alike_without_ranking(spark):
         assertDataFrameEqual(with_rank, without)
 
 
-def test_a_key_on_two_rows_is_a_repeat_even_when_one_fails_a_rule(spark):
+@pytest.mark.parametrize("rows", [None, 3, SMALL_BATCH_ROWS + 1], ids=["unknown", "small", "large"])
+def test_a_key_on_two_rows_is_a_repeat_even_when_one_fails_a_rule(spark, rows):
     raw = spark.createDataFrame(
-        [apt(1, "one", datetime(2024, 1, 1)), apt(1, "toolong", datetime(2024, 2, 1))],
+        [
+            apt(1, "one", datetime(2024, 1, 1)),
+            apt(2, "two", datetime(2024, 1, 1)),
+            apt(1, "toolong", datetime(2024, 2, 1)),
+        ],
         spark_schema(APARTMENTS),
     )
-    assert keys_repeat(check_batch(raw, APARTMENTS, RULES), APARTMENTS)
+    assert keys_repeat(check_batch(raw, APARTMENTS, RULES), APARTMENTS, rows)
+
+
+@pytest.mark.parametrize("rows", [None, 3], ids=["counted by Spark", "compared in the driver"])
+def test_two_rows_without_a_key_are_a_repeat_either_way(spark, rows):
+    raw = spark.createDataFrame(
+        [apt(None, "one", None), apt(2, "two", None), apt(None, "three", None)],
+        spark_schema(APARTMENTS),
+    )
+    checked = check_batch(raw, APARTMENTS, RULES)
+    assert keys_repeat(checked, APARTMENTS, rows)
+    assert not keys_repeat(checked.where(F.col("title") != "three"), APARTMENTS, rows)
