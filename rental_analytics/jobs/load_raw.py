@@ -30,6 +30,7 @@ from rental_analytics.transforms.staging import (
     BatchContext,
     accepted_rows,
     check_batch,
+    keys_repeat,
     rank_batch,
     reject_rows,
 )
@@ -215,7 +216,10 @@ def rehearse_every_table(
     The rows are all NULL: they fail the tables' rules, so the rejects are staged too. A
     landed batch is staged twice, with one row and with two (a key repeated: ranked by
     version), as its keys may or may not repeat; a database table's batch has one row per
-    key (its source's key)."""
+    key (its source's key). Such tiny batches have their keys compared in the driver, so a
+    landed table's keys are also counted the way a batch of more than ``SMALL_BATCH_ROWS``
+    rows has them counted, by an aggregation (``keys_repeat``). Without it a rehearsed
+    JVM's first such count (60,000 vehicles) took 0.44-0.52 s, with it 0.30-0.32 s."""
     ctx = BatchContext("rehearsal", date(2000, 1, 1), datetime(2000, 1, 1))
     rehearsal = dataclasses.replace(settings, lake_root=folder)
     for domain, specs in TABLES_BY_DOMAIN.items():
@@ -232,6 +236,11 @@ def rehearse_every_table(
                 keys_unique = None if spec.is_landed else True
                 tb = TableBatch(spec.name, path, rows, keys_unique=keys_unique)
                 _stage_batch(spark, rehearsal, domain, spec, tb, ctx, StepSeconds())
+            if spec.is_landed and not stop():
+                checked = check_batch(
+                    spark.read.schema(schema).parquet(path), spec, load_rules(spec)
+                )
+                keys_repeat(checked, spec)  # the row count not given: an aggregation
 
 
 def run(args: JobArgs, settings: Settings, spark: SparkSession) -> LoadResult:
